@@ -1,0 +1,126 @@
+// Package queue defines the values that travel through bangban's update pipeline:
+// queued updates, the state a handler sees, the effects it commits and the outbox
+// messages the sender delivers. It imports only the standard library.
+package queue
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Kind says where a queued update came from.
+type Kind string
+
+const (
+	// KindTelegram is an update received from Telegram (webhook, poller or playground).
+	KindTelegram Kind = "tg"
+	// KindResult is the result of an outbox message that asked for it, fed back by the sender.
+	KindResult Kind = "result"
+)
+
+// Update is one entry of a shard stream.
+type Update struct {
+	// StreamID is the Redis stream entry id; set by the store when the entry is read.
+	StreamID string
+	// UpdateID is Telegram's update_id; 0 for internal updates.
+	UpdateID int64
+	Kind     Kind
+	// ChatID is the chat the update belongs to (or the sender's id for updates without a chat).
+	ChatID int64
+	// Raw is the update exactly as received (KindTelegram) or a JSON-encoded Result (KindResult).
+	Raw json.RawMessage
+	// Deliveries counts how many times the entry has been handed to a worker, this time included.
+	Deliveries int
+}
+
+// State is what the store holds for one chat, handed to the handler before an update.
+// Nil slices mean "absent".
+type State struct {
+	Session     []byte
+	Profile     []byte
+	Unreachable bool
+}
+
+// Effects is everything one update changes, committed in one transaction fenced by the
+// shard lease epoch.
+type Effects struct {
+	// Session replaces the chat's session when non-nil; SessionTTL is its expiry.
+	Session    []byte
+	SessionTTL time.Duration
+	// DeleteSession removes the session (e.g. after /forgetme).
+	DeleteSession bool
+	// Profile replaces the chat's profile when non-nil. Profiles never expire.
+	Profile []byte
+	// Reachable, when set, records whether the bot can write to the chat
+	// (my_chat_member "member" after a block sets it true).
+	Reachable *bool
+	// Outbox is appended to the chat's outbox queue, in order.
+	Outbox []Message
+}
+
+// Lane is the pacing lane of an outbox message.
+type Lane string
+
+const (
+	// LaneReply is a reply to a user's own message: paced per chat, priority over bulk.
+	LaneReply Lane = "reply"
+	// LaneBulk is broadcast traffic: paced by BROADCAST_RATE, never re-sent when ambiguous.
+	LaneBulk Lane = "bulk"
+)
+
+// Methods the sender knows how to call.
+const (
+	MethodSendMessage         = "sendMessage"
+	MethodEditMessageText     = "editMessageText"
+	MethodAnswerCallbackQuery = "answerCallbackQuery"
+	MethodDeleteMessage       = "deleteMessage"
+	MethodSendChatAction      = "sendChatAction"
+)
+
+// Message is one outbox entry: a Bot API call the bot decided to make. It is our own
+// compact type, kept apart from the client library's models so that it can be stored.
+type Message struct {
+	// ID is unique within the chat's outbox; derived from the update that produced it.
+	ID     string `json:"id"`
+	Method string `json:"m"`
+	Lane   Lane   `json:"lane,omitempty"`
+	ChatID int64  `json:"chat"`
+
+	ThreadID  int    `json:"thread,omitempty"`
+	MessageID int    `json:"msg,omitempty"` // edits, deletes, reply-to
+	Text      string `json:"text,omitempty"`
+	ParseMode string `json:"pm,omitempty"`
+	// Inline is an inline keyboard; Reply a reply keyboard; RemoveKeyboard removes it.
+	Inline         [][]Button `json:"ik,omitempty"`
+	Reply          [][]Button `json:"rk,omitempty"`
+	RemoveKeyboard bool       `json:"rmk,omitempty"`
+
+	CallbackID string `json:"cb,omitempty"` // answerCallbackQuery
+	ShowAlert  bool   `json:"alert,omitempty"`
+	Action     string `json:"action,omitempty"` // sendChatAction
+
+	// WantResult asks the sender to feed the call's Result back as an internal update.
+	WantResult bool `json:"want,omitempty"`
+	// Ref is opaque to the sender and returned in Result (what the result is for).
+	Ref string `json:"ref,omitempty"`
+}
+
+// Button is one keyboard button. Inline buttons carry Data (≤ 64 bytes) or URL;
+// reply buttons may request the user's contact or location.
+type Button struct {
+	Text            string `json:"t"`
+	Data            string `json:"d,omitempty"`
+	URL             string `json:"u,omitempty"`
+	RequestContact  bool   `json:"rc,omitempty"`
+	RequestLocation bool   `json:"rl,omitempty"`
+}
+
+// Result is what the sender feeds back for a message with WantResult.
+type Result struct {
+	MessageRef string `json:"ref"`
+	ChatID     int64  `json:"chat"`
+	MessageID  int    `json:"msg,omitempty"`
+	ThreadID   int    `json:"thread,omitempty"`
+	// Error is set when the call failed for good (e.g. "forbidden").
+	Error string `json:"err,omitempty"`
+}

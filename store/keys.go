@@ -1,0 +1,61 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// The key layout is decided here once (DESIGN §2): every key of a chat and of its shard
+// carries the hash tag {<prefix>:sNN}, so every script and transaction stays in one slot;
+// the few global keys carry {<prefix>:g}.
+
+// tag returns the hash tag of a shard, e.g. "{bangban:s07}".
+func (s *Store) tag(shard int) string {
+	return fmt.Sprintf("{%s:s%02d}", s.prefix, shard)
+}
+
+// global returns a key of the global slot, e.g. "{bangban:g}:replicas".
+func (s *Store) global(name string) string {
+	return "{" + s.prefix + ":g}:" + name
+}
+
+func chatKey(tag, kind string, chatID int64) string {
+	return tag + ":" + kind + ":" + strconv.FormatInt(chatID, 10)
+}
+
+// shardKeys are the per-shard keys; per-chat keys are built with chatKey.
+type shardKeys struct {
+	stream string // queued updates (consumer group groupName)
+	lease  string // "owner|epoch", expires unless renewed
+	epoch  string // lease epoch counter, never expires
+	fails  string // hash: stream id -> failed attempts
+	dead   string // dead-letter stream
+	ready  string // zset: chat id -> next allowed send time (ms)
+	unrch  string // set: chats the bot cannot write to
+}
+
+func (s *Store) keys(shard int) shardKeys {
+	t := s.tag(shard)
+	return shardKeys{
+		stream: t + ":q",
+		lease:  t + ":lease",
+		epoch:  t + ":epoch",
+		fails:  t + ":fails",
+		dead:   t + ":dead",
+		ready:  t + ":ready",
+		unrch:  t + ":unreach",
+	}
+}
+
+// Per-chat key kinds.
+const (
+	kindSeen    = "seen"  // update_id dedupe marker (24 h); the id stands where the chat would
+	kindSession = "sess"  // conversation state, with TTL
+	kindProfile = "prof"  // profile, no TTL
+	kindOutbox  = "out"   // list of queue.Message JSON
+	kindSending = "snd"   // hash: id, attempts of the head entry being sent
+	kindPace    = "pace"  // token bucket of the chat's scope
+	kindPause   = "pause" // 429 pause of the chat's scope
+)
+
+const groupName = "w"

@@ -1,0 +1,63 @@
+// Package store owns every Redis key and script of bangban: intake, shard leases, the
+// update streams, sessions and profiles, the outbox and dead letters. Nothing else talks
+// to Redis, and redis.Nil never leaves this package.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrLeaseLost is returned by fenced writes when the caller no longer holds the shard
+// lease with the epoch it presented; nothing was written.
+var ErrLeaseLost = errors.New("shard lease lost")
+
+// ErrNotFound is returned when a dead letter does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is bangban's Redis storage. It is safe for concurrent use.
+type Store struct {
+	rdb      redis.UniversalClient
+	blocking redis.UniversalClient
+	prefix   string
+	shards   int
+}
+
+// New returns a Store over rdb. Blocking stream reads use blocking, so that intake never
+// waits behind them for a pool connection; it may be rdb itself in tests.
+func New(rdb, blocking redis.UniversalClient, prefix string, shards int) *Store {
+	return &Store{rdb: rdb, blocking: blocking, prefix: prefix, shards: shards}
+}
+
+// Shards returns the number of update shards.
+func (s *Store) Shards() int { return s.shards }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.rdb.Ping(ctx).Err()
+}
+
+// CheckShards records the shard count on first start and refuses a different one later:
+// changing it would move chats to other shards while their updates are still queued.
+func (s *Store) CheckShards(ctx context.Context) error {
+	key := s.global("shards")
+	ok, err := s.rdb.SetNX(ctx, key, s.shards, 0).Result()
+	if err != nil {
+		return fmt.Errorf("record shard count: %w", err)
+	}
+	if ok {
+		return nil
+	}
+	v, err := s.rdb.Get(ctx, key).Result()
+	if err != nil {
+		return fmt.Errorf("read shard count: %w", err)
+	}
+	if n, _ := strconv.Atoi(v); n != s.shards {
+		return fmt.Errorf("QUEUE_SHARDS is %d but this Redis (prefix %q) was set up with %s shards; drain the queue and delete %s to change it", s.shards, s.prefix, v, key)
+	}
+	return nil
+}

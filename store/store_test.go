@@ -1,0 +1,181 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/nanta-district/bangban/internal/redistest"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/store"
+)
+
+func newStore(t *testing.T, shards int) *store.Store {
+	t.Helper()
+	srv := redistest.Single(t)
+	rdb := srv.Client()
+	return store.New(rdb, rdb, redistest.Prefix(t), shards)
+}
+
+func TestAppendDedupes(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 4)
+	u := queue.Update{UpdateID: 7, ChatID: 42, Kind: queue.KindTelegram, Raw: []byte(`{"update_id":7}`)}
+	for i, want := range []bool{false, true, true} {
+		dup, err := s.Append(ctx, u)
+		if err != nil {
+			t.Fatalf("Append #%d: %v", i, err)
+		}
+		if dup != want {
+			t.Errorf("Append #%d duplicate = %v, want %v", i, dup, want)
+		}
+	}
+	shard := queue.Shard(42, 4)
+	l := acquire(t, s, shard, "a")
+	got, err := s.Read(ctx, l, 10, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].UpdateID != 7 || got[0].ChatID != 42 || string(got[0].Raw) != `{"update_id":7}` {
+		t.Fatalf("Read = %+v, want the one update 7 of chat 42", got)
+	}
+}
+
+func acquire(t *testing.T, s *store.Store, shard int, owner string) store.Lease {
+	t.Helper()
+	ctx := context.Background()
+	l, ok, err := s.Acquire(ctx, shard, owner, 5*time.Second)
+	if err != nil || !ok {
+		t.Fatalf("Acquire(%d, %s) = %v, %v", shard, owner, ok, err)
+	}
+	if err := s.EnsureGroup(ctx, shard); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestCommitIsFencedAndOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 1)
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	old := acquire(t, s, 0, "a")
+	us, err := s.Read(ctx, old, 10, 10*time.Millisecond)
+	if err != nil || len(us) != 1 {
+		t.Fatalf("Read = %v, %v", us, err)
+	}
+	// The lease moves: "a" stalls, "b" takes over after expiry.
+	if err := s.Release(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	cur := acquire(t, s, 0, "b")
+	if cur.Epoch <= old.Epoch {
+		t.Fatalf("new epoch %d not above old %d", cur.Epoch, old.Epoch)
+	}
+	eff := queue.Effects{Session: []byte(`{"v":1}`), Outbox: []queue.Message{{ID: "x", Method: queue.MethodSendMessage, ChatID: 5, Text: "hi"}}}
+	if err := s.Commit(ctx, old, us[0], eff); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("Commit with stale lease = %v, want ErrLeaseLost", err)
+	}
+	st, err := s.Load(ctx, 0, 5)
+	if err != nil || st.Session != nil {
+		t.Fatalf("after stale commit Load = %+v, %v; want no session", st, err)
+	}
+	pending, err := s.Pending(ctx, cur, 10)
+	if err != nil || len(pending) != 1 || pending[0].StreamID != us[0].StreamID {
+		t.Fatalf("Pending for new holder = %v, %v; want the uncommitted entry", pending, err)
+	}
+	for range 2 {
+		if err := s.Commit(ctx, cur, pending[0], eff); err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+	}
+	st, err = s.Load(ctx, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(`{"v":1}`, string(st.Session)); diff != "" {
+		t.Errorf("session (-want +got):\n%s", diff)
+	}
+	if n, _, err := s.Depth(ctx, 0); err != nil || n != 0 {
+		t.Errorf("Depth after commit = %d, %v; want 0", n, err)
+	}
+	if n := srvLen(t, s, 0, 5); n != 1 {
+		t.Errorf("outbox length after two commits of one update = %d, want 1", n)
+	}
+}
+
+func srvLen(t *testing.T, s *store.Store, shard int, chat int64) int {
+	t.Helper()
+	ms, err := s.Outbox(context.Background(), shard, chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+func TestFailMovesToDeadLettersAndReplay(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 2)
+	u := queue.Update{UpdateID: 9, ChatID: 77, Kind: queue.KindTelegram, Raw: []byte(`{"update_id":9}`)}
+	if _, err := s.Append(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	shard := queue.Shard(77, 2)
+	l := acquire(t, s, shard, "a")
+	us, err := s.Read(ctx, l, 10, 10*time.Millisecond)
+	if err != nil || len(us) != 1 {
+		t.Fatalf("Read = %v, %v", us, err)
+	}
+	for i, want := range []bool{false, false, true} {
+		dead, err := s.Fail(ctx, l, us[0], errors.New("boom"), 3)
+		if err != nil || dead != want {
+			t.Fatalf("Fail #%d = %v, %v; want %v", i, dead, err, want)
+		}
+	}
+	dls, err := s.DeadLetters(ctx, 10)
+	if err != nil || len(dls) != 1 {
+		t.Fatalf("DeadLetters = %v, %v; want 1", dls, err)
+	}
+	d := dls[0]
+	if d.UpdateID != 9 || d.ChatID != 77 || d.Error != "boom" || d.Failures != 3 || string(d.Raw) != `{"update_id":9}` {
+		t.Errorf("dead letter = %+v", d)
+	}
+	if got, err := s.DeadLetter(ctx, d.ID); err != nil || got.ID != d.ID {
+		t.Errorf("DeadLetter(%s) = %+v, %v", d.ID, got, err)
+	}
+	if err := s.Replay(ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Replay(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second Replay = %v, want ErrNotFound", err)
+	}
+	us, err = s.Read(ctx, l, 10, 10*time.Millisecond)
+	if err != nil || len(us) != 1 || us[0].UpdateID != 9 {
+		t.Fatalf("Read after replay = %v, %v", us, err)
+	}
+	for _, id := range []string{"nope", "99.1-0", d.ID} {
+		if err := s.Drop(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Drop(%q) = %v, want ErrNotFound", id, err)
+		}
+	}
+}
+
+func TestCheckShards(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Single(t)
+	rdb := srv.Client()
+	p := redistest.Prefix(t)
+	if err := store.New(rdb, rdb, p, 8).CheckShards(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.New(rdb, rdb, p, 8).CheckShards(ctx); err != nil {
+		t.Errorf("same count again: %v", err)
+	}
+	if err := store.New(rdb, rdb, p, 16).CheckShards(ctx); err == nil {
+		t.Error("CheckShards with a different count succeeded, want an error")
+	}
+}

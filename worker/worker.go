@@ -1,0 +1,441 @@
+// Package worker runs the shards this replica holds: it keeps their leases, shares the
+// shards evenly with the other live replicas, reads each shard's stream in order, hands
+// every update to the handler and commits its effects fenced by the lease epoch.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nanta-district/bangban/metrics"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/store"
+)
+
+// Store is the part of the store the workers use.
+type Store interface {
+	Shards() int
+	Acquire(ctx context.Context, shard int, owner string, ttl time.Duration) (store.Lease, bool, error)
+	Renew(ctx context.Context, leases []store.Lease, ttl time.Duration) ([]bool, error)
+	Release(ctx context.Context, l store.Lease) error
+	Heartbeat(ctx context.Context, replica string, ttl time.Duration) ([]string, error)
+	Leave(ctx context.Context, replica string) error
+	EnsureGroup(ctx context.Context, shard int) error
+	Pending(ctx context.Context, l store.Lease, count int64) ([]queue.Update, error)
+	Read(ctx context.Context, l store.Lease, count int64, block time.Duration) ([]queue.Update, error)
+	Load(ctx context.Context, shard int, chatID int64) (queue.State, error)
+	Commit(ctx context.Context, l store.Lease, u queue.Update, eff queue.Effects) error
+	Fail(ctx context.Context, l store.Lease, u queue.Update, cause error, max int) (bool, error)
+	Depth(ctx context.Context, shard int) (int64, time.Time, error)
+}
+
+// Handler decides the effects of one update. An error (or a panic) counts as a failed
+// attempt; after MaxFailures the update becomes a dead letter.
+type Handler interface {
+	Handle(ctx context.Context, u queue.Update, st queue.State) (queue.Effects, error)
+}
+
+// Sender delivers the outbox of the shards this replica holds.
+type Sender interface {
+	AddShard(l store.Lease)
+	RemoveShard(shard int)
+	Notify(shard int)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Options configure a Pool. Zero durations take the defaults.
+type Options struct {
+	Store   Store
+	Handler Handler
+	Sender  Sender
+	Logger  *slog.Logger
+	// Replica names this process in leases and consumer groups; unique per process.
+	Replica string
+	// LeaseTTL is how long a lease outlives its last renewal (default 5 s). A stalled
+	// replica loses its shards after it; renewals happen every LeaseTTL/3.
+	LeaseTTL time.Duration
+	// MaxFailures is how many failed attempts make a dead letter (default 5).
+	MaxFailures int
+	// Block is how long one stream read waits for new entries (default 2 s).
+	Block time.Duration
+	// Batch is how many entries one read returns at most (default 64).
+	Batch int64
+}
+
+// Pool runs the shard workers of one replica.
+type Pool struct {
+	o       Options
+	running atomic.Bool
+	held    atomic.Int64
+
+	mu      sync.Mutex
+	runners map[int]*runner
+}
+
+type runner struct {
+	lease store.Lease
+	stop  context.CancelFunc // stops reading; the current update still finishes
+	done  chan struct{}
+}
+
+// New returns a Pool; Run starts it.
+func New(o Options) *Pool {
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 5 * time.Second
+	}
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = 5
+	}
+	if o.Block <= 0 {
+		o.Block = 2 * time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 64
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Pool{o: o, runners: make(map[int]*runner)}
+}
+
+// Running reports whether the pool is running and has renewed its leases recently.
+func (p *Pool) Running() bool { return p.running.Load() }
+
+// Held returns the number of shards this replica holds.
+func (p *Pool) Held() int { return int(p.held.Load()) }
+
+// Run keeps leases and runs shard workers until ctx is done. It then lets every worker
+// finish the update in hand, releases the leases and leaves the replica set, so the
+// other replicas take the shards over at once.
+func (p *Pool) Run(ctx context.Context) error {
+	tick := time.NewTicker(p.o.LeaseTTL / 3)
+	defer tick.Stop()
+	p.running.Store(true)
+	defer p.running.Store(false)
+	go p.sampleDepth(ctx)
+	for {
+		if err := p.balance(ctx); err != nil && ctx.Err() == nil {
+			p.running.Store(false)
+			p.o.Logger.Warn("lease upkeep failed", "err", err)
+		} else {
+			p.running.Store(true)
+		}
+		select {
+		case <-ctx.Done():
+			p.shutdown()
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// balance renews the held leases, drops the lost ones and moves towards an even share.
+func (p *Pool) balance(ctx context.Context) error {
+	live, err := p.o.Store.Heartbeat(ctx, p.o.Replica, p.o.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	held := p.leases()
+	if len(held) > 0 {
+		ok, err := p.o.Store.Renew(ctx, held, p.o.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		for i, l := range held {
+			if !ok[i] {
+				p.o.Logger.Warn("shard lease lost", "shard", l.Shard, "epoch", l.Epoch)
+				metrics.LeaseMoves.WithLabelValues("lost").Inc()
+				p.stopRunner(l.Shard, false)
+			}
+		}
+	}
+	shards := p.o.Store.Shards()
+	n := max(len(live), 1)
+	target := (shards + n - 1) / n
+	held = p.leases()
+	for i := 0; len(held) > target && i < len(held)-target; i++ {
+		p.stopRunner(held[len(held)-1-i].Shard, true)
+	}
+	if len(held) >= target {
+		return nil
+	}
+	// Start at a replica-specific offset so replicas don't all race for the same shards.
+	start := rand.IntN(shards)
+	for i := 0; i < shards && p.Held() < target; i++ {
+		shard := (start + i) % shards
+		if p.has(shard) {
+			continue
+		}
+		l, ok, err := p.o.Store.Acquire(ctx, shard, p.o.Replica, p.o.LeaseTTL)
+		if err != nil {
+			return err
+		}
+		if ok {
+			metrics.LeaseMoves.WithLabelValues("acquired").Inc()
+			p.startRunner(l)
+		}
+	}
+	return nil
+}
+
+func (p *Pool) leases() []store.Lease {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]store.Lease, 0, len(p.runners))
+	for _, r := range p.runners {
+		out = append(out, r.lease)
+	}
+	return out
+}
+
+func (p *Pool) has(shard int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.runners[shard]
+	return ok
+}
+
+func (p *Pool) startRunner(l store.Lease) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &runner{lease: l, stop: cancel, done: make(chan struct{})}
+	p.mu.Lock()
+	p.runners[l.Shard] = r
+	p.mu.Unlock()
+	p.held.Add(1)
+	metrics.ShardsHeld.Inc()
+	if p.o.Sender != nil {
+		p.o.Sender.AddShard(l)
+	}
+	go func() {
+		defer close(r.done)
+		p.runShard(ctx, l)
+	}()
+}
+
+// stopRunner stops a shard's worker after its current update and, when release is set,
+// frees the lease for another replica.
+func (p *Pool) stopRunner(shard int, release bool) {
+	p.mu.Lock()
+	r, ok := p.runners[shard]
+	delete(p.runners, shard)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	r.stop()
+	<-r.done
+	if p.o.Sender != nil {
+		p.o.Sender.RemoveShard(shard)
+	}
+	p.held.Add(-1)
+	metrics.ShardsHeld.Dec()
+	if release {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := p.o.Store.Release(ctx, r.lease); err != nil {
+			p.o.Logger.Warn("release lease", "shard", shard, "err", err)
+			return
+		}
+		metrics.LeaseMoves.WithLabelValues("released").Inc()
+	}
+}
+
+func (p *Pool) shutdown() {
+	var wg sync.WaitGroup
+	for _, l := range p.leases() {
+		wg.Go(func() { p.stopRunner(l.Shard, true) })
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.o.Store.Leave(ctx, p.o.Replica); err != nil {
+		p.o.Logger.Warn("leave replica set", "err", err)
+	}
+}
+
+// runShard finishes the shard's pending entries, then reads new ones, until ctx is done
+// or the lease is lost.
+func (p *Pool) runShard(ctx context.Context, l store.Lease) {
+	log := p.o.Logger.With("shard", l.Shard)
+	b := backoff{}
+	for ctx.Err() == nil {
+		err := p.o.Store.EnsureGroup(ctx, l.Shard)
+		if err == nil {
+			var pending []queue.Update
+			pending, err = p.o.Store.Pending(ctx, l, p.o.Batch)
+			if err == nil {
+				if !p.processAll(ctx, l, pending) {
+					return
+				}
+				break
+			}
+		}
+		log.Warn("prepare shard", "err", err)
+		b.wait(ctx)
+	}
+	b = backoff{}
+	for ctx.Err() == nil {
+		us, err := p.o.Store.Read(ctx, l, p.o.Batch, p.o.Block)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("read shard", "err", err)
+				b.wait(ctx)
+			}
+			continue
+		}
+		b = backoff{}
+		if !p.processAll(ctx, l, us) {
+			return
+		}
+	}
+}
+
+// processAll handles updates in order; it returns false when the lease is lost.
+func (p *Pool) processAll(ctx context.Context, l store.Lease, us []queue.Update) bool {
+	for _, u := range us {
+		if ctx.Err() != nil {
+			// Not started yet: it stays pending and the next holder handles it in order.
+			return true
+		}
+		if !p.process(ctx, l, u) {
+			return false
+		}
+	}
+	return true
+}
+
+// process handles one update to completion: committed, dead-lettered, or lease lost
+// (false). Redis errors are retried without counting as failures; the update in hand
+// finishes even when ctx is cancelled for a shutdown.
+func (p *Pool) process(stop context.Context, l store.Lease, u queue.Update) bool {
+	ctx := context.WithoutCancel(stop)
+	log := p.o.Logger.With("shard", l.Shard, "entry", u.StreamID, "update_id", u.UpdateID)
+	start := time.Now()
+	b := backoff{}
+	for {
+		st, err := p.o.Store.Load(ctx, l.Shard, u.ChatID)
+		if err != nil {
+			log.Warn("load state", "err", err)
+			if !b.waitUnlessStopped(stop) {
+				return true
+			}
+			continue
+		}
+		eff, herr := p.handle(ctx, u, st)
+		if herr != nil {
+			metrics.HandlerFailures.Inc()
+			dead, err := p.o.Store.Fail(ctx, l, u, herr, p.o.MaxFailures)
+			switch {
+			case errors.Is(err, store.ErrLeaseLost):
+				return false
+			case err != nil:
+				log.Warn("record failure", "err", err)
+			case dead:
+				metrics.DeadLetters.Inc()
+				log.Error("update moved to dead letters", "err", herr, "attempts", u.Deliveries)
+				return true
+			default:
+				log.Warn("handle update", "err", herr, "attempt", u.Deliveries)
+				u.Deliveries++
+			}
+			if !b.waitUnlessStopped(stop) {
+				return true
+			}
+			continue
+		}
+		for {
+			err = p.o.Store.Commit(ctx, l, u, eff)
+			if err == nil {
+				break
+			}
+			if errors.Is(err, store.ErrLeaseLost) {
+				log.Warn("lease lost before commit; the new holder will handle the update")
+				return false
+			}
+			log.Warn("commit", "err", err)
+			if !b.waitUnlessStopped(stop) {
+				return true
+			}
+		}
+		metrics.ProcessingSeconds.Observe(time.Since(start).Seconds())
+		if len(eff.Outbox) > 0 && p.o.Sender != nil {
+			p.o.Sender.Notify(l.Shard)
+		}
+		return true
+	}
+}
+
+// handle calls the handler, turning a panic into an error so that bad input never
+// crashes the process (invariant 6).
+func (p *Pool) handle(ctx context.Context, u queue.Update, st queue.State) (eff queue.Effects, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return p.o.Handler.Handle(ctx, u, st)
+}
+
+// sampleDepth publishes queue depth and oldest age of the held shards.
+func (p *Pool) sampleDepth(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, l := range p.leases() {
+			n, oldest, err := p.o.Store.Depth(ctx, l.Shard)
+			if err != nil {
+				continue
+			}
+			label := strconv.Itoa(l.Shard)
+			metrics.QueueDepth.WithLabelValues(label).Set(float64(n))
+			age := 0.0
+			if !oldest.IsZero() {
+				age = time.Since(oldest).Seconds()
+			}
+			metrics.QueueOldestAge.WithLabelValues(label).Set(age)
+		}
+	}
+}
+
+// backoff waits 50 ms, doubling up to 2 s.
+type backoff struct{ d time.Duration }
+
+func (b *backoff) next() time.Duration {
+	if b.d == 0 {
+		b.d = 50 * time.Millisecond
+	} else {
+		b.d = min(2*b.d, 2*time.Second)
+	}
+	return b.d
+}
+
+// wait sleeps for the next delay or until ctx is done.
+func (b *backoff) wait(ctx context.Context) {
+	t := time.NewTimer(b.next())
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// waitUnlessStopped sleeps for the next delay and reports false when the shard is being
+// stopped: an update not yet committed is then left pending for the next holder.
+func (b *backoff) waitUnlessStopped(stop context.Context) bool {
+	b.wait(stop)
+	return stop.Err() == nil
+}

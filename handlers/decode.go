@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	"github.com/go-telegram/bot/models"
+	"github.com/nanta-district/bangban/bot"
+)
+
+// decode parses an update with the client library's models. The models reject a whole
+// update when any nested enum is new to them (a new forward_origin or chat member type,
+// say), so when that happens the few fields the bot uses are read again on their own: a new
+// Telegram feature must not leave a user's /start unanswered.
+func decode(raw []byte) (*models.Update, error) {
+	var u models.Update
+	err := json.Unmarshal(raw, &u)
+	if err == nil {
+		return &u, nil
+	}
+	var l lenientUpdate
+	if json.Unmarshal(raw, &l) != nil {
+		return nil, err
+	}
+	return l.update(), nil
+}
+
+// lenientUpdate holds the parts of an update the bot uses, built only from model types
+// that accept any value.
+type lenientUpdate struct {
+	Message       *lenientMessage `json:"message"`
+	CallbackQuery *struct {
+		ID      string          `json:"id"`
+		From    models.User     `json:"from"`
+		Message *lenientMessage `json:"message"`
+		Data    string          `json:"data"`
+	} `json:"callback_query"`
+	MyChatMember *struct {
+		Chat          models.Chat `json:"chat"`
+		From          models.User `json:"from"`
+		NewChatMember struct {
+			Status models.ChatMemberType `json:"status"`
+		} `json:"new_chat_member"`
+	} `json:"my_chat_member"`
+}
+
+type lenientMessage struct {
+	ID              int              `json:"message_id"`
+	Date            int              `json:"date"`
+	MessageThreadID int              `json:"message_thread_id"`
+	IsTopicMessage  bool             `json:"is_topic_message"`
+	From            *models.User     `json:"from"`
+	Chat            models.Chat      `json:"chat"`
+	Text            string           `json:"text"`
+	Contact         *models.Contact  `json:"contact"`
+	Location        *models.Location `json:"location"`
+}
+
+func (m *lenientMessage) message() *models.Message {
+	return &models.Message{
+		ID: m.ID, Date: m.Date, MessageThreadID: m.MessageThreadID, IsTopicMessage: m.IsTopicMessage,
+		From: m.From, Chat: m.Chat, Text: m.Text, Contact: m.Contact, Location: m.Location,
+	}
+}
+
+func (l *lenientUpdate) update() *models.Update {
+	var u models.Update
+	if l.Message != nil {
+		u.Message = l.Message.message()
+	}
+	if cq := l.CallbackQuery; cq != nil {
+		u.CallbackQuery = &models.CallbackQuery{ID: cq.ID, From: cq.From, Data: cq.Data}
+		switch m := cq.Message; {
+		case m == nil:
+		case m.Date == 0:
+			// Telegram marks a message the bot can no longer access with date 0.
+			u.CallbackQuery.Message = models.MaybeInaccessibleMessage{
+				Type:                models.MaybeInaccessibleMessageTypeInaccessibleMessage,
+				InaccessibleMessage: &models.InaccessibleMessage{Chat: m.Chat, MessageID: m.ID},
+			}
+		default:
+			u.CallbackQuery.Message = models.MaybeInaccessibleMessage{
+				Type: models.MaybeInaccessibleMessageTypeMessage, Message: m.message(),
+			}
+		}
+	}
+	if cm := l.MyChatMember; cm != nil {
+		u.MyChatMember = &models.ChatMemberUpdated{
+			Chat: cm.Chat, From: cm.From,
+			NewChatMember: models.ChatMember{Type: cm.NewChatMember.Status},
+		}
+	}
+	return &u
+}
+
+// messageInput maps a message to a bot input. It reports false for messages nobody should
+// answer: those sent by bots (in groups they would make two bots talk to each other).
+// Edited messages never get here: re-running a command because its text was edited would
+// surprise the user.
+func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
+	if m.From != nil && m.From.IsBot {
+		return bot.Input{}, origin{}, false
+	}
+	in := bot.Input{Chat: chatType(m.Chat.Type), Now: h.now(), Kind: bot.KindOther}
+	if m.From != nil {
+		in.LanguageCode, in.Name = m.From.LanguageCode, m.From.FirstName
+	}
+	switch {
+	case m.Text != "":
+		if name, args, ok := h.parseCommand(m.Text); ok {
+			in.Kind, in.Command, in.Args = bot.KindCommand, name, args
+		} else {
+			in.Kind, in.Text = bot.KindText, m.Text
+		}
+	case m.Contact != nil:
+		in.Kind = bot.KindContact
+	case m.Location != nil:
+		in.Kind = bot.KindLocation
+	}
+	return in, origin{chatID: m.Chat.ID, threadID: threadID(m)}, true
+}
+
+// parseCommand splits "/name@bot args". It reads the text rather than the bot_command
+// entity so that clients which send no entities (the playground) behave the same. A
+// command addressed to another bot is not ours.
+func (h *Handler) parseCommand(text string) (name, args string, ok bool) {
+	rest, ok := strings.CutPrefix(text, "/")
+	if !ok {
+		return "", "", false
+	}
+	head := rest
+	if i := strings.IndexFunc(rest, unicode.IsSpace); i >= 0 {
+		head, args = rest[:i], strings.TrimSpace(rest[i:])
+	}
+	name, to, addressed := strings.Cut(head, "@")
+	if name == "" || addressed && h.username != "" && !strings.EqualFold(to, h.username) {
+		return "", "", false
+	}
+	return strings.ToLower(name), args, true
+}
+
+// threadID is the forum topic to answer in; message_thread_id outside a topic names a
+// reply thread, which sendMessage would reject.
+func threadID(m *models.Message) int {
+	if m.IsTopicMessage {
+		return m.MessageThreadID
+	}
+	return 0
+}
+
+func chatType(t models.ChatType) bot.ChatType {
+	switch t {
+	case models.ChatTypePrivate:
+		return bot.ChatPrivate
+	case models.ChatTypeGroup, models.ChatTypeSupergroup:
+		return bot.ChatGroup
+	case models.ChatTypeChannel:
+		return bot.ChatChannel
+	}
+	return bot.ChatOther
+}

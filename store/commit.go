@@ -14,7 +14,7 @@ import (
 // commitScript applies one update's effects and marks it done, fenced by the lease.
 // KEYS: lease, stream, fails, session, profile, outbox, ready, unreach.
 // ARGV: lease value, stream id, chat, session, session ttl ms, delete session,
-// profile, reachable (”, '0', '1'), now ms, outbox entries...
+// profile, reachable (empty, 0 or 1), now ms, outbox entries...
 // An entry that is no longer pending was committed already (a retried call): nothing is
 // applied twice.
 var commitScript = redis.NewScript(`

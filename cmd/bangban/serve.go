@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nanta-district/bangban/handlers"
+	"github.com/nanta-district/bangban/internal/telegramtest"
+	"github.com/nanta-district/bangban/outbox"
+	"github.com/nanta-district/bangban/playground"
+	"github.com/nanta-district/bangban/poller"
+	"github.com/nanta-district/bangban/store"
+	"github.com/nanta-district/bangban/tgapi"
+	"github.com/nanta-district/bangban/webhook"
+	"github.com/nanta-district/bangban/worker"
+)
+
+// playgroundToken is the token the bot uses against its in-process fake Bot API.
+const playgroundToken = "1000000001:playground-local-token-not-a-secret"
+
+// playgroundStaffChat is the staff supergroup of the playground.
+const playgroundStaffChat = -1001000000001
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	o := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, o))
+	}
+	return slog.New(slog.NewJSONHandler(w, o))
+}
+
+// openRedis connects to REDIS_URL, or starts the embedded engine when it is unset. close
+// releases everything it opened.
+func openRedis(cfg config, log *slog.Logger) (rdb, blocking redis.UniversalClient, close func(), err error) {
+	if cfg.redisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.Start(); err != nil {
+			return nil, nil, nil, fmt.Errorf("start embedded store: %w", err)
+		}
+		log.Warn("REDIS_URL is unset: using an embedded in-process store. NOTHING PERSISTS: every queued update, session and profile is lost when the process stops. Set REDIS_URL for real use.")
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		blocking = redis.NewClient(&redis.Options{Addr: mr.Addr(), PoolSize: cfg.queueShards + 2})
+		return rdb, blocking, func() { rdb.Close(); blocking.Close(); mr.Close() }, nil
+	}
+	rdb, blocking, err = store.Dial(cfg.redisURL, cfg.redisMode, cfg.queueShards)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rdb, blocking, func() { rdb.Close(); blocking.Close() }, nil
+}
+
+// replicaName identifies this process in leases and consumer groups.
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
+}
+
+// serve runs the bot until ctx is done, then shuts down gracefully: /readyz turns 503,
+// intake drains, the updates in hand finish and the leases are released.
+func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	log.Info("starting bangban", "config", cfg)
+
+	rdb, blocking, closeRedis, err := openRedis(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	st := store.New(rdb, blocking, cfg.redisPrefix, cfg.queueShards)
+	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := st.Ping(startCtx); err != nil {
+		return fmt.Errorf("redis is unreachable: %w", err)
+	}
+	if err := st.CheckShards(startCtx); err != nil {
+		return err
+	}
+
+	token, apiURL, staffChat := cfg.botToken, cfg.botAPIURL, cfg.staffChatID
+	var fake *telegramtest.Server
+	if cfg.playground() {
+		fake = telegramtest.New(telegramtest.WithCallLimit(5000))
+		defer fake.Close()
+		fake.AddChat(telegramtest.Chat{ID: playgroundStaffChat, Type: "supergroup", Title: "帮办 staff (playground)",
+			IsForum: true, BotStatus: "administrator", CanManageTopics: true, CanDeleteMessages: true})
+		token, apiURL, staffChat = playgroundToken, fake.URL(), playgroundStaffChat
+	}
+	var apiOpts []tgapi.Option
+	if cfg.broadcastPaid {
+		apiOpts = append(apiOpts, tgapi.WithPaidBroadcast())
+	}
+	api, err := tgapi.New(token, apiURL, apiOpts...)
+	if err != nil {
+		return err
+	}
+	check, checkErr := api.SelfCheck(startCtx, staffChat)
+	if check.Username == "" && checkErr != nil {
+		return fmt.Errorf("bot self-check: %w", checkErr)
+	}
+	logSelfCheck(log, check, checkErr)
+	username := cfg.botUsername
+	if username == "" {
+		username = check.Username
+	}
+	h, err := handlers.New(handlers.WithUsername(username))
+	if err != nil {
+		return err
+	}
+	if err := setCommands(startCtx, api, h); err != nil {
+		log.Warn("set bot commands", "err", err)
+	}
+
+	replica := replicaName()
+	sender := outbox.New(outbox.Options{Store: st, API: api, Logger: log, BroadcastRate: float64(cfg.broadcastRate)})
+	pool := worker.New(worker.Options{Store: st, Handler: h, Sender: sender, Logger: log,
+		Replica: replica, MaxFailures: cfg.deadletterAfter, LeaseTTL: cfg.leaseTTL})
+
+	var shutting atomic.Bool
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	opts := webhook.Options{
+		AdminToken:  cfg.adminToken,
+		DeadLetters: deadLetters{st},
+		Logger:      log,
+		Ready: func(ctx context.Context) (bool, map[string]any) {
+			redisErr := st.Ping(ctx)
+			d := map[string]any{
+				"redis": errString(redisErr, "ok"), "workers": pool.Running(), "shards_held": pool.Held(),
+				"shutting_down": shutting.Load(), "bot": "@" + check.Username, "mode": mode(cfg),
+				"staff_chat": map[string]any{"forum": check.StaffChatIsForum, "can_manage_topics": check.CanManageTopics,
+					"can_delete_messages": check.CanDeleteMessages, "migrated_to": check.MigrateToChatID, "error": errString(checkErr, "")},
+			}
+			return redisErr == nil && pool.Running() && !shutting.Load(), d
+		},
+	}
+	if cfg.webhookMode() {
+		opts.Intake, opts.Secrets = st, cfg.webhookSecrets
+	}
+	if cfg.playground() {
+		pg := playground.New(runCtx, st, fake)
+		opts.Extra = pg.Mount
+	}
+	engine := webhook.New(opts)
+
+	ln, err := net.Listen("tcp", cfg.listenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.listenAddr, err)
+	}
+	srv := &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", ln.Addr().String(), "url", url)
+	if cfg.playground() {
+		fmt.Fprintf(stdout, "bangban playground: open %s/ (no Telegram token set; the bot talks to an in-process fake Telegram)\n", url)
+		if host, _, _ := net.SplitHostPort(cfg.listenAddr); host != "127.0.0.1" && host != "localhost" && host != "::1" {
+			log.Warn("the playground has staff and broadcast powers and listens beyond this machine", "addr", cfg.listenAddr)
+		}
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = sender.Run(runCtx) })
+	wg.Go(func() { _ = pool.Run(runCtx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	switch {
+	case cfg.webhookMode():
+		if err := api.SetWebhook(startCtx, cfg.webhookURL, cfg.webhookSecrets[0], cfg.webhookMaxConnections, handlers.AllowedUpdates, false); err != nil {
+			log.Error("setWebhook failed: Telegram will not deliver updates until it succeeds (bangban webhook set)", "err", err)
+		} else {
+			log.Info("webhook registered", "url", cfg.webhookURL)
+		}
+	case !cfg.playground():
+		if err := preparePolling(startCtx, api, cfg.forcePolling, log); err != nil {
+			shutdownNow(srv)
+			stopRun()
+			wg.Wait()
+			return err
+		}
+		p := &poller.Poller{API: pollAPI{api}, Store: st, Parse: webhook.ParseUpdate, Logger: log,
+			Replica: replica, LeaseTTL: cfg.leaseTTL, Timeout: 25 * time.Second}
+		wg.Go(func() { _ = p.Run(runCtx) })
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopRun()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("shutting down: finishing the updates in hand and releasing leases")
+	shutting.Store(true)
+	drain, cancelDrain := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelDrain()
+	if err := srv.Shutdown(drain); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopRun()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func shutdownNow(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+func mode(cfg config) string {
+	switch {
+	case cfg.playground():
+		return "playground"
+	case cfg.webhookMode():
+		return "webhook"
+	}
+	return "polling"
+}
+
+func errString(err error, ok string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return ok
+}
+
+func logSelfCheck(log *slog.Logger, c tgapi.Check, err error) {
+	log.Info("bot self-check", "username", c.Username, "inline_mode", c.SupportsInlineQueries,
+		"staff_chat_forum", c.StaffChatIsForum, "can_manage_topics", c.CanManageTopics,
+		"can_delete_messages", c.CanDeleteMessages)
+	if err != nil {
+		log.Error("staff chat check failed: the bot may not be a member of STAFF_CHAT_ID", "err", err, "alert", true)
+	}
+	if c.MigrateToChatID != 0 {
+		log.Error("the staff group became a supergroup: set STAFF_CHAT_ID to the new id", "new_id", c.MigrateToChatID, "alert", true)
+	}
+}
+
+// setCommands publishes the command menu in Chinese and English; English is also the
+// default for every other language, matching the bot's own language guess.
+func setCommands(ctx context.Context, api *tgapi.Client, h *handlers.Handler) error {
+	for _, lang := range []struct{ locale, code string }{{"zh-CN", "zh"}, {"en", "en"}, {"en", ""}} {
+		cmds, err := h.Commands(lang.locale)
+		if err != nil {
+			return err
+		}
+		out := make([]tgapi.Command, len(cmds))
+		for i, c := range cmds {
+			out[i] = tgapi.Command{Command: c.Name, Description: c.Description}
+		}
+		if err := api.SetMyCommands(ctx, lang.code, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// preparePolling refuses to poll while Telegram has a webhook set, unless forced: a
+// staging copy with the production token must not take production offline.
+func preparePolling(ctx context.Context, api *tgapi.Client, force bool, log *slog.Logger) error {
+	info, err := api.GetWebhookInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("getWebhookInfo: %w", err)
+	}
+	if info.URL == "" {
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("Telegram delivers this bot's updates to the webhook %s; refusing to long-poll, which would take them from it. Set WEBHOOK_URL to run in webhook mode, or pass --force-polling to delete the webhook and poll", info.URL)
+	}
+	log.Warn("--force-polling: deleting the webhook", "url", info.URL)
+	return api.DeleteWebhook(ctx, false)
+}
+
+// pollAPI adapts the client to the poller, asking for the kinds the bot handles.
+type pollAPI struct{ c *tgapi.Client }
+
+func (p pollAPI) GetUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]json.RawMessage, error) {
+	return p.c.GetUpdates(ctx, offset, timeout, handlers.AllowedUpdates)
+}
+
+// deadLetters adapts the store to the admin API.
+type deadLetters struct{ st *store.Store }
+
+func (d deadLetters) List(ctx context.Context, limit int) ([]webhook.DeadLetter, error) {
+	dls, err := d.st.DeadLetters(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]webhook.DeadLetter, len(dls))
+	for i, dl := range dls {
+		out[i] = toAPI(dl)
+	}
+	return out, nil
+}
+
+func (d deadLetters) Get(ctx context.Context, id string) (webhook.DeadLetter, error) {
+	dl, err := d.st.DeadLetter(ctx, id)
+	return toAPI(dl), notFound(err)
+}
+
+func (d deadLetters) Replay(ctx context.Context, id string) error { return notFound(d.st.Replay(ctx, id)) }
+func (d deadLetters) Drop(ctx context.Context, id string) error   { return notFound(d.st.Drop(ctx, id)) }
+
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %w", webhook.ErrNotFound, err)
+	}
+	return err
+}
+
+func toAPI(dl store.DeadLetter) webhook.DeadLetter {
+	raw := dl.Raw
+	if !json.Valid(raw) {
+		raw, _ = json.Marshal(string(raw))
+	}
+	return webhook.DeadLetter{ID: dl.ID, UpdateID: dl.UpdateID, ChatID: dl.ChatID, Kind: dl.Kind,
+		Error: dl.Error, Failures: dl.Failures, FailedAt: dl.FailedAt, Raw: raw}
+}
+

@@ -1,0 +1,221 @@
+// Package playground lets a person talk to the bot without Telegram: it turns HTTP
+// requests into Telegram updates for the normal intake, and shows each simulated
+// user's chat as the in-process fake Bot API recorded it.
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/nanta-district/bangban/internal/telegramtest"
+	"github.com/nanta-district/bangban/queue"
+)
+
+// Intake queues an update, as the webhook does.
+type Intake interface {
+	Append(ctx context.Context, u queue.Update) (duplicate bool, err error)
+}
+
+// Message is one bot message in a simulated chat, with edits applied.
+type Message struct {
+	ID       int                `json:"message_id"`
+	Text     string             `json:"text"`
+	Keyboard [][]map[string]any `json:"keyboard,omitempty"`
+	Edited   bool               `json:"edited,omitempty"`
+}
+
+// Playground holds the simulated chats.
+type Playground struct {
+	intake Intake
+	nextID atomic.Int64
+
+	mu    sync.Mutex
+	chats map[int64][]Message
+}
+
+// New starts recording the bot's messages from api and returns the Playground; stop it
+// by cancelling ctx.
+func New(ctx context.Context, intake Intake, api *telegramtest.Server) *Playground {
+	p := &Playground{intake: intake, chats: map[int64][]Message{}}
+	// Update ids only need to be unique for 24 h, across restarts on a kept Redis too.
+	p.nextID.Store(time.Now().Unix() * 1000)
+	calls, cancel := api.Subscribe()
+	go func() {
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case c := <-calls:
+				p.record(c)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *Playground) record(c telegramtest.Call) {
+	if c.Status != http.StatusOK || c.ChatID == 0 {
+		return
+	}
+	var res struct {
+		MessageID   int    `json:"message_id"`
+		Text        string `json:"text"`
+		ReplyMarkup struct {
+			InlineKeyboard [][]map[string]any `json:"inline_keyboard"`
+		} `json:"reply_markup"`
+	}
+	_ = json.Unmarshal(c.Result, &res)
+	var reply struct {
+		Keyboard [][]map[string]any `json:"keyboard"`
+	}
+	_ = json.Unmarshal([]byte(c.Params["reply_markup"]), &reply)
+	kb := res.ReplyMarkup.InlineKeyboard
+	if kb == nil {
+		kb = reply.Keyboard
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	msgs := p.chats[c.ChatID]
+	switch c.Method {
+	case "sendMessage":
+		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: res.Text, Keyboard: kb})
+	case "editMessageText":
+		for i := range msgs {
+			if msgs[i].ID == res.MessageID {
+				msgs[i] = Message{ID: res.MessageID, Text: res.Text, Keyboard: kb, Edited: true}
+			}
+		}
+	case "deleteMessage":
+		id, _ := strconv.Atoi(c.Params["message_id"])
+		for i := range msgs {
+			if msgs[i].ID == id {
+				p.chats[c.ChatID] = append(msgs[:i:i], msgs[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// Chat returns the bot's messages to a user, oldest first.
+func (p *Playground) Chat(user int64) []Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Message(nil), p.chats[user]...)
+}
+
+// Mount adds the playground routes to an engine.
+func (p *Playground) Mount(e *gin.Engine) {
+	e.GET("/", func(c *gin.Context) { c.String(http.StatusOK, usage) })
+	e.POST("/playground/send", p.send)
+	e.POST("/playground/tap", p.tap)
+	e.GET("/playground/chat", func(c *gin.Context) {
+		user, err := strconv.ParseInt(c.Query("user"), 10, 64)
+		if err != nil || user <= 0 {
+			c.JSON(http.StatusBadRequest, gin.H{"error": "user must be a positive integer"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"messages": p.Chat(user)})
+	})
+}
+
+type userFields struct {
+	User int64  `json:"user"`
+	Name string `json:"name"`
+	Lang string `json:"lang"`
+}
+
+func (f userFields) from() map[string]any {
+	name := f.Name
+	if name == "" {
+		name = "User " + strconv.FormatInt(f.User, 10)
+	}
+	u := map[string]any{"id": f.User, "is_bot": false, "first_name": name}
+	if f.Lang != "" {
+		u["language_code"] = f.Lang
+	}
+	return u
+}
+
+func (f userFields) chat() map[string]any {
+	return map[string]any{"id": f.User, "type": "private", "first_name": f.from()["first_name"]}
+}
+
+func (p *Playground) send(c *gin.Context) {
+	var req struct {
+		userFields
+		Text string `json:"text"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || req.User <= 0 || req.Text == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": `want {"user": <positive id>, "text": "...", "name"?, "lang"?}`})
+		return
+	}
+	id := p.nextID.Add(1)
+	msg := map[string]any{
+		"message_id": id % 1_000_000, "date": time.Now().Unix(),
+		"from": req.from(), "chat": req.chat(), "text": req.Text,
+	}
+	if len(req.Text) > 1 && req.Text[0] == '/' {
+		n := len(req.Text)
+		for i, r := range req.Text {
+			if r == ' ' {
+				n = i
+				break
+			}
+		}
+		msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": n}}
+	}
+	p.queue(c, id, req.User, map[string]any{"update_id": id, "message": msg})
+}
+
+func (p *Playground) tap(c *gin.Context) {
+	var req struct {
+		userFields
+		MessageID int    `json:"message_id"`
+		Data      string `json:"data"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || req.User <= 0 || req.MessageID <= 0 || req.Data == "" {
+		c.JSON(http.StatusBadRequest, gin.H{"error": `want {"user": <positive id>, "message_id": <id>, "data": "..."}`})
+		return
+	}
+	id := p.nextID.Add(1)
+	cb := map[string]any{
+		"id": strconv.FormatInt(id, 10), "from": req.from(), "chat_instance": "playground",
+		"data": req.Data,
+		"message": map[string]any{
+			"message_id": req.MessageID, "date": time.Now().Unix(), "chat": req.chat(),
+			"from": map[string]any{"id": telegramtest.DefaultBot.ID, "is_bot": true, "first_name": telegramtest.DefaultBot.FirstName},
+			"text": "",
+		},
+	}
+	p.queue(c, id, req.User, map[string]any{"update_id": id, "callback_query": cb})
+}
+
+func (p *Playground) queue(c *gin.Context, id, chat int64, update map[string]any) {
+	raw, err := json.Marshal(update)
+	if err != nil {
+		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+		return
+	}
+	if _, err := p.intake.Append(c.Request.Context(), queue.Update{UpdateID: id, ChatID: chat, Kind: queue.KindTelegram, Raw: raw}); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "could not queue the update: " + err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"update_id": id})
+}
+
+const usage = `bangban playground: the bot runs against an in-process fake Telegram.
+
+Talk to it as user 1001 (any positive id is a new user):
+  curl -s localhost:8080/playground/send -d '{"user":1001,"name":"Wang","lang":"zh-hans","text":"/start"}'
+  curl -s 'localhost:8080/playground/chat?user=1001'
+Tap an inline button (message_id and data from the chat above):
+  curl -s localhost:8080/playground/tap -d '{"user":1001,"message_id":1,"data":"lang:en"}'
+`

@@ -312,8 +312,10 @@ func (d deadLetters) Get(ctx context.Context, id string) (webhook.DeadLetter, er
 	return toAPI(dl), notFound(err)
 }
 
-func (d deadLetters) Replay(ctx context.Context, id string) error { return notFound(d.st.Replay(ctx, id)) }
-func (d deadLetters) Drop(ctx context.Context, id string) error   { return notFound(d.st.Drop(ctx, id)) }
+func (d deadLetters) Replay(ctx context.Context, id string) error {
+	return notFound(d.st.Replay(ctx, id))
+}
+func (d deadLetters) Drop(ctx context.Context, id string) error { return notFound(d.st.Drop(ctx, id)) }
 
 func notFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
@@ -330,4 +332,3 @@ func toAPI(dl store.DeadLetter) webhook.DeadLetter {
 	return webhook.DeadLetter{ID: dl.ID, UpdateID: dl.UpdateID, ChatID: dl.ChatID, Kind: dl.Kind,
 		Error: dl.Error, Failures: dl.Failures, FailedAt: dl.FailedAt, Raw: raw}
 }
-

@@ -1,0 +1,516 @@
+// Package outbox is the sender: it drains the per-chat outbox queues of the shards this
+// replica holds, pacing every call per scope, honouring 429s on every replica, and turning
+// each Bot API outcome into the store update that keeps DESIGN §3 invariants 4 and 5.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nanta-district/bangban/metrics"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/store"
+	"github.com/nanta-district/bangban/tgapi"
+)
+
+// Store is the part of *store.Store the sender uses.
+type Store interface {
+	ReadyChats(ctx context.Context, shard int, limit int64) ([]store.ReadyChat, error)
+	ClaimHead(ctx context.Context, l store.Lease, chatID int64, token string) (store.Claim, bool, error)
+	Postpone(ctx context.Context, l store.Lease, chatID int64, c store.Claim, sent bool, at time.Time) error
+	Complete(ctx context.Context, l store.Lease, chatID int64, m queue.Message, res queue.Result) error
+	Unreachable(ctx context.Context, l store.Lease, chatID int64, m queue.Message) error
+	Take(ctx context.Context, m queue.Message, bulkRate float64) (time.Duration, bool, error)
+	RateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration, park bool) (bool, error)
+	GlobalPause(ctx context.Context) (time.Duration, error)
+	RecordMigration(ctx context.Context, from, to int64) error
+}
+
+// API is the part of *tgapi.Client the sender uses.
+type API interface {
+	Send(ctx context.Context, m queue.Message) (tgapi.Sent, error)
+}
+
+var (
+	_ Store = (*store.Store)(nil)
+	_ API   = (*tgapi.Client)(nil)
+)
+
+// Tuning of the sender.
+const (
+	defaultWorkers       = 16
+	defaultBroadcastRate = 25
+	// pageSize is how many ready chats one scan of a shard reads beyond those in flight.
+	pageSize = 256
+	// pauseCache is how long the global pause read from Redis is trusted.
+	pauseCache = 100 * time.Millisecond
+	// parkAfter is the retry_after beyond which a 429 is not a burst but a ban: alert,
+	// park the scope, leave the global window alone.
+	parkAfter = 60 * time.Second
+	// maxReplyAttempts bounds ambiguous attempts of a reply (sent, then re-sent once);
+	// maxRetryAttempts those of calls that are safe to repeat (edits, answers, deletes).
+	maxReplyAttempts = 2
+	maxRetryAttempts = 8
+	minBackoff       = 500 * time.Millisecond
+	maxBackoff       = 30 * time.Second
+)
+
+// Options configure a Sender.
+type Options struct {
+	Store  Store
+	API    API
+	Logger *slog.Logger
+	// BroadcastRate is the bulk lane's rate in messages per second (BROADCAST_RATE);
+	// 0 means 25.
+	BroadcastRate float64
+	// Workers bounds concurrent Bot API calls; 0 means 16.
+	Workers int
+}
+
+// Sender drains outboxes. Chats are sent concurrently by a bounded pool with at most one
+// call in flight per chat, so a slow or paced chat never delays another.
+type Sender struct {
+	st   Store
+	api  API
+	log  *slog.Logger
+	rate float64
+	sem  chan struct{}
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	shards   map[int]*shard
+	busy     map[int64]bool
+	hold     map[int64]time.Time // chat -> not before (after a Redis error)
+	reserved map[int64]string    // chat -> id of the head whose pacing slot is taken
+	failures map[int64]int       // chat -> consecutive unsent/ambiguous attempts
+	// done keeps the outcome of a call whose completion could not be written, so the
+	// message is completed, not sent again, when it is claimed next.
+	done map[int64]finished
+
+	pmu        sync.Mutex
+	pauseRead  time.Time
+	pauseUntil time.Time
+}
+
+type finished struct {
+	id  string
+	res queue.Result
+}
+
+type shard struct {
+	lease store.Lease
+	wake  chan struct{}
+	stop  chan struct{}
+}
+
+func (sh *shard) poke() {
+	select {
+	case sh.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (sh *shard) stopped() bool {
+	select {
+	case <-sh.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// New returns a Sender; it sends nothing until shards are added.
+func New(o Options) *Sender {
+	if o.Workers <= 0 {
+		o.Workers = defaultWorkers
+	}
+	if o.BroadcastRate <= 0 {
+		o.BroadcastRate = defaultBroadcastRate
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Sender{
+		st: o.Store, api: o.API, log: o.Logger, rate: o.BroadcastRate,
+		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
+		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{},
+		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
+	}
+}
+
+// Run waits until ctx is done, then stops every shard and returns once the calls in
+// flight have finished and been recorded. It always returns nil.
+func (s *Sender) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.cancel()
+	s.mu.Lock()
+	for id, sh := range s.shards {
+		close(sh.stop)
+		delete(s.shards, id)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// AddShard starts draining the outboxes of a shard held with lease l, beginning with its
+// ready set. Adding a shard again (a new epoch) replaces the old lease.
+func (s *Sender) AddShard(l store.Lease) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		return
+	}
+	if old, ok := s.shards[l.Shard]; ok {
+		close(old.stop)
+	}
+	sh := &shard{lease: l, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	s.shards[l.Shard] = sh
+	s.wg.Add(1)
+	go s.loop(sh)
+}
+
+// RemoveShard stops draining a shard; a call in flight finishes, and its completion is
+// refused by the store if the lease has moved on.
+func (s *Sender) RemoveShard(shard int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh, ok := s.shards[shard]; ok {
+		close(sh.stop)
+		delete(s.shards, shard)
+	}
+}
+
+// Notify wakes the drain of a shard at once, after a commit queued messages in it.
+func (s *Sender) Notify(shard int) {
+	s.mu.Lock()
+	sh := s.shards[shard]
+	s.mu.Unlock()
+	if sh != nil {
+		sh.poke()
+	}
+}
+
+// loop scans a shard's ready set whenever it is woken (a commit, a chat's drain ending) or
+// the earliest postponed chat comes due; there is no polling at a fixed interval.
+func (s *Sender) loop(sh *shard) {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next, err := s.dispatch(sh)
+		if err != nil {
+			s.log.Warn("scan outbox ready set", "shard", sh.lease.Shard, "err", err)
+			next = time.Now().Add(time.Second)
+		}
+		timer.Stop()
+		var due <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(max(time.Until(next), time.Millisecond))
+			due = timer.C
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-sh.stop:
+			return
+		case <-sh.wake:
+		case <-due:
+		}
+	}
+}
+
+// dispatch starts a drain for every due chat of the shard not already in flight and
+// returns when the earliest other chat comes due (zero: none known).
+func (s *Sender) dispatch(sh *shard) (time.Time, error) {
+	for {
+		s.mu.Lock()
+		limit := int64(pageSize + len(s.busy))
+		s.mu.Unlock()
+		chats, err := s.st.ReadyChats(s.ctx, sh.lease.Shard, limit)
+		if err != nil {
+			return time.Time{}, err
+		}
+		now := time.Now()
+		var next time.Time
+		started := 0
+		for _, c := range chats {
+			if c.At.After(now) {
+				if next.IsZero() || c.At.Before(next) {
+					next = c.At
+				}
+				break
+			}
+			s.mu.Lock()
+			busy := s.busy[c.ChatID]
+			h, held := s.hold[c.ChatID]
+			if held && !h.After(now) {
+				delete(s.hold, c.ChatID)
+				held = false
+			}
+			s.mu.Unlock()
+			if held {
+				if next.IsZero() || h.Before(next) {
+					next = h
+				}
+				continue
+			}
+			if busy {
+				continue
+			}
+			select {
+			case s.sem <- struct{}{}:
+			case <-sh.stop:
+				return time.Time{}, nil
+			case <-s.ctx.Done():
+				return time.Time{}, nil
+			}
+			s.mu.Lock()
+			s.busy[c.ChatID] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go s.drain(sh, c.ChatID)
+			started++
+		}
+		if int64(len(chats)) < limit || started == 0 || !next.IsZero() {
+			return next, nil
+		}
+	}
+}
+
+// drain sends the head of a chat's outbox until it is empty or must wait.
+func (s *Sender) drain(sh *shard, chat int64) {
+	defer func() {
+		s.mu.Lock()
+		delete(s.busy, chat)
+		s.mu.Unlock()
+		<-s.sem
+		sh.poke()
+		s.wg.Done()
+	}()
+	// Redis calls are not cut by shutdown: a call that left must be recorded.
+	ctx := context.WithoutCancel(s.ctx)
+	for !sh.stopped() && s.ctx.Err() == nil && s.sendHead(ctx, sh.lease, chat) {
+	}
+}
+
+// sendHead claims, paces and sends the head of chat's outbox and records the outcome. It
+// reports whether the chat's next message may be sent right away.
+func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
+	c, ok, err := s.st.ClaimHead(ctx, l, chat, strconv.FormatUint(rand.Uint64(), 36))
+	switch {
+	case errors.Is(err, store.ErrBadMessage):
+		s.log.Error("dropped undecodable outbox message", "chat", chat, "err", err)
+		return true
+	case errors.Is(err, store.ErrLeaseLost):
+		return false
+	case err != nil:
+		s.log.Warn("claim outbox head", "chat", chat, "err", err)
+		s.holdChat(chat)
+		return false
+	case !ok:
+		return false
+	}
+	m := c.Message
+	s.mu.Lock()
+	f, wasDone := s.done[chat]
+	delete(s.done, chat)
+	s.mu.Unlock()
+	if wasDone && f.id == m.ID {
+		return s.complete(ctx, l, chat, m, f.res)
+	}
+	if s.exhausted(c) {
+		s.log.Warn("outbox message not sent again after an ambiguous attempt",
+			"chat", chat, "id", m.ID, "method", m.Method, "lane", m.Lane, "attempts", c.Attempt-1)
+		return s.complete(ctx, l, chat, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "ambiguous"})
+	}
+	if d := s.globalPause(ctx); d > 0 {
+		s.postpone(ctx, l, chat, c, false, d)
+		return false
+	}
+	if !s.takeReserved(chat, m.ID) {
+		wait, reserved, err := s.st.Take(ctx, m, s.rate)
+		if err != nil {
+			s.log.Warn("take pacing slot", "chat", chat, "err", err)
+			s.postpone(ctx, l, chat, c, false, time.Second)
+			return false
+		}
+		if wait > 0 {
+			if reserved {
+				s.mu.Lock()
+				s.reserved[chat] = m.ID
+				s.mu.Unlock()
+			}
+			s.postpone(ctx, l, chat, c, false, wait)
+			return false
+		}
+	}
+	sent, err := s.api.Send(ctx, m)
+	metrics.Sends.WithLabelValues(m.Method, sent.Outcome.String()).Inc()
+	if sent.Outcome != tgapi.NotSent && sent.Outcome != tgapi.Ambiguous {
+		s.mu.Lock()
+		delete(s.failures, chat)
+		s.mu.Unlock()
+	}
+	res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID}
+	switch sent.Outcome {
+	case tgapi.OK:
+		res.MessageID, res.ThreadID = sent.MessageID, sent.ThreadID
+		return s.complete(ctx, l, chat, m, res)
+	case tgapi.NotSent:
+		s.log.Warn("bot api call not sent", "chat", chat, "id", m.ID, "err", err)
+		s.postpone(ctx, l, chat, c, false, s.backoff(chat))
+		return false
+	case tgapi.Ambiguous:
+		s.log.Warn("bot api call outcome unknown", "chat", chat, "id", m.ID, "attempt", c.Attempt, "err", err)
+		s.postpone(ctx, l, chat, c, true, s.backoff(chat))
+		return false
+	case tgapi.RateLimited:
+		s.rateLimited(ctx, m, sent.RetryAfter)
+		s.postpone(ctx, l, chat, c, false, sent.RetryAfter)
+		return false
+	case tgapi.Forbidden:
+		s.log.Info("chat unreachable; dropping its queued messages", "chat", m.ChatID, "err", err)
+		if err := s.st.Unreachable(ctx, l, chat, m); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+			s.log.Warn("record unreachable chat", "chat", m.ChatID, "err", err)
+			s.holdChat(chat)
+			return false
+		}
+		return true
+	case tgapi.Migrated:
+		s.log.Error("chat migrated to a supergroup; update its id where it is configured",
+			"alert", true, "chat", m.ChatID, "migrate_to_chat_id", sent.MigrateTo)
+		if err := s.st.RecordMigration(ctx, m.ChatID, sent.MigrateTo); err != nil {
+			s.log.Warn("record chat migration", "chat", m.ChatID, "err", err)
+		}
+		res.Error = "migrated"
+		return s.complete(ctx, l, chat, m, res)
+	default:
+		s.log.Error("bot api refused outbox message; dropped", "chat", chat, "id", m.ID, "method", m.Method, "err", err)
+		res.Error = "bad_request"
+		return s.complete(ctx, l, chat, m, res)
+	}
+}
+
+// exhausted reports whether a claimed message must not be sent again because earlier
+// attempts may have reached Telegram: a broadcast never goes twice, a reply at most twice,
+// calls safe to repeat until maxRetryAttempts.
+func (s *Sender) exhausted(c store.Claim) bool {
+	switch {
+	case c.Message.Lane == queue.LaneBulk:
+		return c.Attempt > 1
+	case c.Message.Method == queue.MethodSendMessage:
+		return c.Attempt > maxReplyAttempts
+	}
+	return c.Attempt > maxRetryAttempts
+}
+
+// rateLimited records a 429 on every replica: its scope pauses for retryAfter and, with
+// 429s from enough chats within a second, all sending pauses.
+func (s *Sender) rateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration) {
+	scope := store.ChatScope(m)
+	if m.Lane == queue.LaneBulk {
+		scope = store.ScopeBulk
+	} else if scope == "" {
+		scope = store.ScopePrivate
+		if m.ChatID < 0 {
+			scope = store.ScopeGroup
+		}
+	}
+	metrics.RateLimited.WithLabelValues(scope).Inc()
+	park := retryAfter > parkAfter
+	if park {
+		s.log.Error("telegram asked for a long pause; parking the scope", "alert", true,
+			"scope", scope, "chat", m.ChatID, "retry_after", retryAfter)
+	} else {
+		s.log.Warn("rate limited", "scope", scope, "chat", m.ChatID, "retry_after", retryAfter)
+	}
+	global, err := s.st.RateLimited(ctx, m, retryAfter, park)
+	if err != nil {
+		s.log.Warn("record 429", "chat", m.ChatID, "err", err)
+		return
+	}
+	if global {
+		metrics.RateLimited.WithLabelValues(store.ScopeGlobal).Inc()
+		s.log.Warn("429s from several chats; pausing all sending", "retry_after", retryAfter)
+		s.pmu.Lock()
+		now := time.Now()
+		if until := now.Add(retryAfter); until.After(s.pauseUntil) {
+			s.pauseUntil, s.pauseRead = until, now
+		}
+		s.pmu.Unlock()
+	}
+}
+
+// globalPause returns the rest of the global pause, read from Redis at most every
+// pauseCache. A read error counts as no pause: the sends that follow hit Redis anyway.
+func (s *Sender) globalPause(ctx context.Context) time.Duration {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	now := time.Now()
+	if now.Sub(s.pauseRead) >= pauseCache {
+		d, err := s.st.GlobalPause(ctx)
+		if err == nil {
+			s.pauseRead, s.pauseUntil = now, now.Add(d)
+		}
+	}
+	return max(s.pauseUntil.Sub(now), 0)
+}
+
+func (s *Sender) takeReserved(chat int64, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.reserved[chat]
+	delete(s.reserved, chat)
+	return ok && r == id
+}
+
+func (s *Sender) backoff(chat int64) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.failures[chat]
+	s.failures[chat] = n + 1
+	return min(minBackoff<<min(n, 10), maxBackoff)
+}
+
+// holdChat keeps the scanner off a chat for a while after a Redis error, since its ready
+// score still says it is due.
+func (s *Sender) holdChat(chat int64) {
+	d := s.backoff(chat)
+	s.mu.Lock()
+	s.hold[chat] = time.Now().Add(d)
+	s.mu.Unlock()
+}
+
+func (s *Sender) postpone(ctx context.Context, l store.Lease, chat int64, c store.Claim, sent bool, after time.Duration) {
+	err := s.st.Postpone(ctx, l, chat, c, sent, time.Now().Add(after))
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		s.log.Warn("postpone outbox message", "chat", chat, "id", c.Message.ID, "err", err)
+		s.holdChat(chat)
+	}
+}
+
+func (s *Sender) complete(ctx context.Context, l store.Lease, chat int64, m queue.Message, res queue.Result) bool {
+	err := s.st.Complete(ctx, l, chat, m, res)
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		return false
+	case err != nil:
+		s.log.Warn("complete outbox message", "chat", chat, "id", m.ID, "err", err)
+		s.mu.Lock()
+		s.done[chat] = finished{id: m.ID, res: res}
+		s.mu.Unlock()
+		s.holdChat(chat)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,343 @@
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nanta-district/bangban/internal/redistest"
+	"github.com/nanta-district/bangban/internal/telegramtest"
+	"github.com/nanta-district/bangban/outbox"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/store"
+	"github.com/nanta-district/bangban/tgapi"
+)
+
+type env struct {
+	st    *store.Store
+	l     store.Lease
+	fake  *telegramtest.Server
+	snd   *outbox.Sender
+	uid   int64
+	other []queue.Update // stream entries read while enqueuing (results)
+}
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// setup runs a Sender over a real Redis and the fake Bot API; apiURL overrides the URL the
+// client uses (for a server that is down at first).
+func setup(t *testing.T, apiURL string) *env {
+	t.Helper()
+	ctx := context.Background()
+	rdb := redistest.Single(t).Client()
+	st := store.New(rdb, rdb, redistest.Prefix(t), 1)
+	if err := st.EnsureGroup(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := st.Acquire(ctx, 0, "r1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(fake.Close)
+	if apiURL == "" {
+		apiURL = fake.URL()
+	}
+	client, err := tgapi.New("1:T", apiURL, tgapi.WithSendTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snd := outbox.New(outbox.Options{Store: st, API: client, Workers: 8,
+		Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- snd.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	snd.AddShard(l)
+	return &env{st: st, l: l, fake: fake, snd: snd}
+}
+
+// enqueue commits msgs as the effects of a new update of chat, as the worker does.
+func (e *env) enqueue(t *testing.T, chat int64, msgs ...queue.Message) {
+	t.Helper()
+	ctx := context.Background()
+	e.uid++
+	if _, err := e.st.Append(ctx, queue.Update{UpdateID: e.uid, Kind: queue.KindTelegram, ChatID: chat, Raw: json.RawMessage(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	us, err := e.st.Read(ctx, e.l, 100, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u.UpdateID != e.uid {
+			e.other = append(e.other, u)
+			continue
+		}
+		if err := e.st.Commit(ctx, e.l, u, queue.Effects{Outbox: msgs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.snd.Notify(0)
+}
+
+func text(id string, chat int64, s string) queue.Message {
+	return queue.Message{ID: id, Method: queue.MethodSendMessage, ChatID: chat, Text: s}
+}
+
+// sends returns the recorded sendMessage calls to chat.
+func sends(fake *telegramtest.Server, chat int64) []telegramtest.Call {
+	var out []telegramtest.Call
+	for _, c := range fake.CallsFor("sendMessage") {
+		if c.ChatID == chat {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// waitSends waits until chat has n sendMessage calls recorded.
+func waitSends(t *testing.T, fake *telegramtest.Server, chat int64, n int, within time.Duration) []telegramtest.Call {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	err := fake.WaitFor(ctx, func([]telegramtest.Call) bool { return len(sends(fake, chat)) >= n })
+	got := sends(fake, chat)
+	if err != nil {
+		t.Fatalf("chat %d got %d sendMessage calls within %v, want %d", chat, len(got), within, n)
+	}
+	return got
+}
+
+func ok(calls []telegramtest.Call) []telegramtest.Call {
+	var out []telegramtest.Call
+	for _, c := range calls {
+		if c.Status == http.StatusOK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// settle waits until no chat of the shard has queued messages.
+func (e *env) settle(t *testing.T, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		r, err := e.st.ReadyChats(context.Background(), 0, 1)
+		if err == nil && len(r) == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("outboxes not drained within %v", within)
+}
+
+func TestRateLimitPausesOnlyItsChat(t *testing.T) {
+	e := setup(t, "")
+	const a, b = 101, 102
+	e.fake.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: a, Code: 429, RetryAfter: 2, Times: 1})
+	e.enqueue(t, a, text("a1", a, "hi a"))
+	first := waitSends(t, e.fake, a, 1, 5*time.Second)[0]
+
+	e.enqueue(t, b, text("b1", b, "hi b"))
+	got := waitSends(t, e.fake, b, 1, 5*time.Second)[0]
+	if d := got.Time.Sub(first.Time); d > time.Second {
+		t.Errorf("chat %d answered %v after chat %d's 429, want well within its 2s pause", b, d, a)
+	}
+	again := ok(waitSends(t, e.fake, a, 2, 10*time.Second))
+	if len(again) != 1 {
+		t.Fatalf("chat %d sent %d times after its 429, want once", a, len(again))
+	}
+	if d := again[0].Time.Sub(first.Time); d < 1900*time.Millisecond {
+		t.Errorf("chat %d re-sent %v after a 429 with retry_after 2, want ≥ 2s", a, d)
+	}
+}
+
+func TestRateLimitFromThreeChatsPausesAll(t *testing.T) {
+	e := setup(t, "")
+	chats := []int64{201, 202, 203}
+	for _, c := range chats {
+		e.fake.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: c, Code: 429, RetryAfter: 3, Times: 1})
+	}
+	for _, c := range chats {
+		e.enqueue(t, c, text("m", c, "hi"))
+	}
+	var last time.Time
+	for _, c := range chats {
+		if at := waitSends(t, e.fake, c, 1, 5*time.Second)[0].Time; at.After(last) {
+			last = at
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the sender record the third 429
+	const d = 204
+	e.enqueue(t, d, text("m", d, "hi"))
+	got := ok(waitSends(t, e.fake, d, 1, 10*time.Second))
+	if len(got) != 1 {
+		t.Fatalf("chat %d calls = %d OK, want 1", d, len(got))
+	}
+	if wait := got[0].Time.Sub(last); wait < 2500*time.Millisecond {
+		t.Errorf("chat %d sent %v after 429s from 3 chats with retry_after 3, want all sending paused ~3s", d, wait)
+	}
+}
+
+func TestForbiddenMarksUnreachableAndDropsQueue(t *testing.T) {
+	e := setup(t, "")
+	const a, staff = 301, 302
+	e.fake.SetBlocked(a, true)
+	e.enqueue(t, a, text("1", a, "one"), text("2", staff, "relay"), text("3", a, "three"))
+	e.settle(t, 5*time.Second)
+	if n := len(sends(e.fake, a)); n != 1 {
+		t.Errorf("blocked chat got %d sendMessage calls, want 1 (the rest dropped)", n)
+	}
+	if n := len(ok(sends(e.fake, staff))); n != 1 {
+		t.Errorf("message to another chat sent %d times, want 1", n)
+	}
+	st, err := e.st.Load(context.Background(), 0, a)
+	if err != nil || !st.Unreachable {
+		t.Errorf("Load(%d).Unreachable = %v, %v; want true", a, st.Unreachable, err)
+	}
+}
+
+func TestAmbiguousReplySentAtMostTwice(t *testing.T) {
+	e := setup(t, "")
+	const reply, bulk = 401, 402
+	e.fake.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: reply, Code: 502})
+	e.fake.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: bulk, Drop: true})
+	e.enqueue(t, reply, text("r", reply, "answer"))
+	b := text("b", bulk, "notice")
+	b.Lane = queue.LaneBulk
+	e.enqueue(t, bulk, b)
+	e.settle(t, 10*time.Second)
+	if n := len(sends(e.fake, reply)); n != 2 {
+		t.Errorf("reply with ambiguous answers sent %d times, want 2 (re-sent once)", n)
+	}
+	if n := len(sends(e.fake, bulk)); n != 1 {
+		t.Errorf("broadcast with an ambiguous answer sent %d times, want 1", n)
+	}
+}
+
+func TestDialErrorRetriedWithoutCounting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	e := setup(t, "http://"+addr)
+	const c = 501
+	m := text("b", c, "notice")
+	m.Lane = queue.LaneBulk // a bulk message would be dropped if a dial error counted as sent
+	e.enqueue(t, c, m)
+	time.Sleep(1200 * time.Millisecond) // a few refused dials
+	if ln, err = net.Listen("tcp", addr); err != nil {
+		t.Skipf("port %s taken meanwhile: %v", addr, err)
+	}
+	srv := &http.Server{Handler: e.fake}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	waitSends(t, e.fake, c, 1, 10*time.Second)
+	e.settle(t, 5*time.Second)
+	if n := len(ok(sends(e.fake, c))); n != 1 {
+		t.Errorf("message sent %d times once the server is up, want 1", n)
+	}
+}
+
+func TestSlowChatDoesNotDelayOthers(t *testing.T) {
+	e := setup(t, "")
+	const slow, fast = 601, 602
+	e.fake.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: slow, Delay: 3 * time.Second, Times: 1})
+	start := time.Now()
+	e.enqueue(t, slow, text("s", slow, "slow"))
+	time.Sleep(50 * time.Millisecond)
+	for i := range 3 {
+		e.enqueue(t, fast, text(fmt.Sprint(i), fast, "fast"))
+	}
+	waitSends(t, e.fake, fast, 3, 5*time.Second)
+	if d := time.Since(start); d > 2500*time.Millisecond {
+		t.Errorf("fast chat's 3 messages took %v behind a chat delayed 3s", d)
+	}
+}
+
+func TestPrivateChatPacing(t *testing.T) {
+	e := setup(t, "")
+	const c = 701
+	var msgs []queue.Message
+	for i := range 5 {
+		msgs = append(msgs, text(fmt.Sprint(i), c, fmt.Sprint("m", i)))
+	}
+	e.enqueue(t, c, msgs...)
+	got := waitSends(t, e.fake, c, 5, 10*time.Second)
+	t0 := got[0].Time
+	for i, call := range got {
+		want := time.Duration(max(i-2, 0)) * time.Second
+		d := call.Time.Sub(t0)
+		if d < want-150*time.Millisecond || d > want+900*time.Millisecond {
+			t.Errorf("message %d sent at +%v, want about +%v (burst 3, then 1/s)", i, d, want)
+		}
+		if call.Params["text"] != fmt.Sprint("m", i) {
+			t.Errorf("message %d text = %q, want m%d (order)", i, call.Params["text"], i)
+		}
+	}
+}
+
+func TestResultsFedBack(t *testing.T) {
+	e := setup(t, "")
+	const c = 801
+	m := text("1", c, "ticket #1 opened")
+	m.WantResult, m.Ref = true, "ticket:1"
+	e.enqueue(t, c, m)
+	call := waitSends(t, e.fake, c, 1, 5*time.Second)[0]
+	var sent struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := call.Decode(&sent); err != nil {
+		t.Fatal(err)
+	}
+	// An edit that changes nothing is a success too.
+	edit := queue.Message{ID: "2", Method: queue.MethodEditMessageText, ChatID: c, MessageID: sent.MessageID,
+		Text: "ticket #1 opened", WantResult: true, Ref: "edit:1"}
+	e.enqueue(t, c, edit)
+
+	want := map[string]queue.Result{
+		"ticket:1": {MessageRef: "ticket:1", ChatID: c, MessageID: sent.MessageID},
+		"edit:1":   {MessageRef: "edit:1", ChatID: c, MessageID: sent.MessageID},
+	}
+	got := map[string]queue.Result{}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < len(want) && time.Now().Before(deadline) {
+		us, err := e.st.Read(context.Background(), e.l, 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range append(e.other, us...) {
+			if u.Kind != queue.KindResult {
+				continue
+			}
+			if u.ChatID != c {
+				t.Errorf("result entry chat = %d, want %d", u.ChatID, c)
+			}
+			var r queue.Result
+			if err := json.Unmarshal(u.Raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			got[r.MessageRef] = r
+		}
+		e.other = nil
+	}
+	for ref, w := range want {
+		if got[ref] != w {
+			t.Errorf("result %s = %+v, want %+v", ref, got[ref], w)
+		}
+	}
+	if edits := e.fake.CallsFor("editMessageText"); len(edits) != 1 || edits[0].Status != http.StatusBadRequest {
+		t.Errorf("editMessageText calls = %+v, want one answered 400 message is not modified", edits)
+	}
+}

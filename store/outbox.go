@@ -1,0 +1,470 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nanta-district/bangban/queue"
+)
+
+// The sending side of the outbox. A chat's queued messages live in its shard's slot
+// (out, snd, ready, unreach, the shard stream); pacing and pause state lives in the slot of
+// the scope: the target chat's shard for a chat scope, {<prefix>:g} for the bulk lane and
+// the global pause. Claims and completions are fenced by the shard lease like Commit.
+
+// ErrBadMessage is returned by ClaimHead when the head of a chat's outbox could not be
+// decoded; it has been removed from the queue so the chat is not blocked behind it.
+var ErrBadMessage = errors.New("undecodable outbox message")
+
+// Pacing scopes (DESIGN §2 "Pacing"), also the values of metrics.RateLimited's label.
+const (
+	ScopePrivate = "private"
+	ScopeGroup   = "group"
+	ScopeBulk    = "bulk"
+	ScopeGlobal  = "global"
+)
+
+// Pacing limits: a scope allows burst calls at once, then one per interval.
+const (
+	privateBurst    = 3
+	privateInterval = time.Second
+	groupBurst      = 5
+	groupInterval   = 3 * time.Second // 20 per minute
+	// rateWindow is how far apart 429s from different chats may be to pause all sending;
+	// rateWindowChats is how many chats it takes.
+	rateWindow      = time.Second
+	rateWindowChats = 3
+)
+
+// ChatScope returns the pacing scope of m's target chat: "" when the call is never paced
+// (answers, chat actions, deletes), else ScopePrivate or ScopeGroup (groups, supergroups
+// and channels have negative ids). Bulk-lane messages are paced in this scope and, in
+// addition, in ScopeBulk.
+func ChatScope(m queue.Message) string {
+	switch m.Method {
+	case queue.MethodSendMessage, queue.MethodEditMessageText:
+	default:
+		return ""
+	}
+	if m.ChatID < 0 {
+		return ScopeGroup
+	}
+	return ScopePrivate
+}
+
+// ReadyChat is a chat with queued messages and the time its head may next be tried.
+type ReadyChat struct {
+	ChatID int64
+	At     time.Time
+}
+
+// ReadyChats returns up to limit chats of the shard's ready set, earliest first. Chats at or
+// before now are due.
+func (s *Store) ReadyChats(ctx context.Context, shard int, limit int64) ([]ReadyChat, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.keys(shard).ready, 0, limit-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("ready chats of shard %d: %w", shard, err)
+	}
+	out := make([]ReadyChat, 0, len(zs))
+	for _, z := range zs {
+		m, _ := z.Member.(string)
+		id, err := strconv.ParseInt(m, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, ReadyChat{ChatID: id, At: time.UnixMilli(int64(z.Score))})
+	}
+	return out, nil
+}
+
+// Claim is the head of a chat's outbox, marked as being sent.
+type Claim struct {
+	Message queue.Message
+	// Attempt counts the attempts whose outcome may have reached Telegram, this one
+	// included: 1 for a first try, more when earlier attempts were ambiguous (or the
+	// replica making them died).
+	Attempt int
+	// Token identifies this claim in Postpone.
+	Token string
+}
+
+// claimScript marks the head of a chat's outbox as being sent. KEYS: lease, out, snd, ready.
+// ARGV: lease value, chat, claim token. Returns {-1} lease lost, {0} empty, {2, raw} an
+// undecodable head (removed), {1, raw, attempt}. The marker counts the attempts that may
+// have reached Telegram; replaying the same claim token (a retried script) does not count
+// again.
+var claimScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+local head = redis.call('LINDEX', KEYS[2], 0)
+if not head then
+  redis.call('ZREM', KEYS[4], ARGV[2])
+  return {0}
+end
+local ok, m = pcall(cjson.decode, head)
+if not ok or type(m) ~= 'table' or type(m.id) ~= 'string' then
+  redis.call('LPOP', KEYS[2])
+  redis.call('DEL', KEYS[3])
+  return {2, head}
+end
+local s = redis.call('HMGET', KEYS[3], 'id', 'n', 'tok')
+local n = 1
+if s[1] == m.id then
+  n = tonumber(s[2]) or 0
+  if s[3] ~= ARGV[3] then n = n + 1 end
+end
+redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
+return {1, head, n}
+`)
+
+// ClaimHead marks the head of chatID's outbox as being sent, under token (unique per
+// claim; a retried call with the same token claims once). ok is false when the outbox is
+// empty (the chat then leaves the ready set). It returns ErrLeaseLost, having written
+// nothing, when l is no longer held, and an error wrapping ErrBadMessage when the head could
+// not be decoded and was dropped.
+func (s *Store) ClaimHead(ctx context.Context, l Lease, chatID int64, token string) (c Claim, ok bool, err error) {
+	t := s.tag(l.Shard)
+	k := s.keys(l.Shard)
+	res, err := claimScript.Run(ctx, s.rdb,
+		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready},
+		l.value(), chatID, token).Slice()
+	if err != nil {
+		return Claim{}, false, fmt.Errorf("claim head of chat %d: %w", chatID, err)
+	}
+	code, _ := res[0].(int64)
+	switch code {
+	case -1:
+		return Claim{}, false, ErrLeaseLost
+	case 0:
+		return Claim{}, false, nil
+	case 2:
+		return Claim{}, false, fmt.Errorf("claim head of chat %d: %w: %.200s", chatID, ErrBadMessage, res[1])
+	}
+	raw, _ := res[1].(string)
+	n, _ := res[2].(int64)
+	c = Claim{Attempt: int(n), Token: token}
+	if err := json.Unmarshal([]byte(raw), &c.Message); err != nil {
+		// The script found a string id, so the entry is JSON with fields of the wrong type
+		// (written by another release): drop it by that id, as the script drops non-JSON.
+		var head struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal([]byte(raw), &head)
+		if cerr := s.Complete(ctx, l, chatID, queue.Message{ID: head.ID}, queue.Result{}); cerr != nil {
+			return Claim{}, false, cerr
+		}
+		return Claim{}, false, fmt.Errorf("claim head of chat %d: %w: %v", chatID, ErrBadMessage, err)
+	}
+	return c, true, nil
+}
+
+// postponeScript gives a claim back without completing it. KEYS: lease, snd, ready, out.
+// ARGV: lease value, message id, claim token, undo ('1': the attempt did not happen),
+// retry-at ms, chat. The token is cleared, so a replay changes nothing more.
+var postponeScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local s = redis.call('HMGET', KEYS[2], 'id', 'n', 'tok')
+if s[1] == ARGV[2] and s[3] == ARGV[3] then
+  local n = tonumber(s[2]) or 0
+  if ARGV[4] == '1' then n = n - 1 end
+  if n <= 0 then
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('HSET', KEYS[2], 'n', n, 'tok', '')
+  end
+end
+if redis.call('LLEN', KEYS[4]) > 0 then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+end
+return 1
+`)
+
+// Postpone gives back a claim of chatID's head without removing it and schedules the chat's
+// next try at at. sent says whether the attempt may have reached Telegram (ambiguous): it
+// then keeps counting, so the next claim sees Attempt+1; otherwise (nothing left, 429,
+// waiting for pacing) the attempt is forgotten. It returns ErrLeaseLost, having written
+// nothing, when l is no longer held.
+func (s *Store) Postpone(ctx context.Context, l Lease, chatID int64, c Claim, sent bool, at time.Time) error {
+	t := s.tag(l.Shard)
+	k := s.keys(l.Shard)
+	undo := "1"
+	if sent {
+		undo = "0"
+	}
+	n, err := postponeScript.Run(ctx, s.rdb,
+		[]string{k.lease, chatKey(t, kindSending, chatID), k.ready, chatKey(t, kindOutbox, chatID)},
+		l.value(), c.Message.ID, c.Token, undo, at.UnixMilli(), chatID).Int()
+	if err != nil {
+		return fmt.Errorf("postpone message %s of chat %d: %w", c.Message.ID, chatID, err)
+	}
+	if n < 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// completeScript removes a finished head. KEYS: lease, out, snd, ready, stream.
+// ARGV: lease value, message id, chat, now ms, result JSON (empty for none). Replayed after
+// the head was popped, it finds another head (ids are unique within an outbox) and
+// neither pops nor reports again.
+var completeScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local done = 0
+local head = redis.call('LINDEX', KEYS[2], 0)
+if head then
+  local ok, m = pcall(cjson.decode, head)
+  if ok and type(m) == 'table' and m.id == ARGV[2] then
+    redis.call('LPOP', KEYS[2])
+    done = 1
+    if ARGV[5] ~= '' then
+      redis.call('XADD', KEYS[5], '*', 'u', '0', 'c', ARGV[3], 'k', 'result', 'r', ARGV[5])
+    end
+  end
+end
+if redis.call('HGET', KEYS[3], 'id') == ARGV[2] then redis.call('DEL', KEYS[3]) end
+if redis.call('LLEN', KEYS[2]) > 0 then
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+else
+  redis.call('ZREM', KEYS[4], ARGV[3])
+end
+return done
+`)
+
+// Complete removes message m from the head of chatID's outbox after its call finished
+// (successfully or for good). When m.WantResult, res is appended to the shard stream as a
+// queue.KindResult update of chatID, in the same script; res is ignored otherwise. The chat
+// stays ready (due now) while messages remain. Completing a message that is no longer the
+// head does nothing. It returns ErrLeaseLost, having written nothing, when l is no longer
+// held.
+func (s *Store) Complete(ctx context.Context, l Lease, chatID int64, m queue.Message, res queue.Result) error {
+	t := s.tag(l.Shard)
+	k := s.keys(l.Shard)
+	var r []byte
+	if m.WantResult {
+		var err error
+		if r, err = json.Marshal(res); err != nil {
+			return fmt.Errorf("encode result of message %s: %w", m.ID, err)
+		}
+	}
+	n, err := completeScript.Run(ctx, s.rdb,
+		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready, k.stream},
+		l.value(), m.ID, chatID, time.Now().UnixMilli(), r).Int()
+	if err != nil {
+		return fmt.Errorf("complete message %s of chat %d: %w", m.ID, chatID, err)
+	}
+	if n < 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// unreachableScript records that the bot cannot write to a chat and drops the messages
+// queued to it in its own outbox (messages to other chats stay, in order). Dropped messages
+// that asked for a result report err "forbidden". KEYS: lease, out, snd, ready, stream,
+// unreach. ARGV: lease value, chat. A replay finds nothing left to drop.
+var unreachableScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call('SADD', KEYS[6], ARGV[2])
+local chat = tonumber(ARGV[2])
+local keep = {}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  local ok, m = pcall(cjson.decode, raw)
+  if ok and type(m) == 'table' and m.chat ~= chat then
+    keep[#keep + 1] = raw
+  elseif ok and type(m) == 'table' and m.want then
+    local ref = ''
+    if type(m.ref) == 'string' then ref = m.ref end
+    redis.call('XADD', KEYS[5], '*', 'u', '0', 'c', ARGV[2], 'k', 'result',
+      'r', '{"ref":' .. cjson.encode(ref) .. ',"chat":' .. ARGV[2] .. ',"err":"forbidden"}')
+  end
+end
+redis.call('DEL', KEYS[2], KEYS[3])
+if #keep > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(keep))
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+else
+  redis.call('ZREM', KEYS[4], ARGV[2])
+end
+return 1
+`)
+
+// Unreachable handles a 403 for the head message m of chatID's outbox. When m targets
+// chatID itself, the chat is marked unreachable and every message queued to it is dropped,
+// in one fenced script (messages in the outbox addressed to other chats stay). When m
+// targets another chat (a relay), only m is dropped and its target marked unreachable in
+// the target's shard. Dropped messages with WantResult report Error "forbidden". It returns
+// ErrLeaseLost, having written nothing, when l is no longer held.
+func (s *Store) Unreachable(ctx context.Context, l Lease, chatID int64, m queue.Message) error {
+	if m.ChatID != chatID {
+		if err := s.Complete(ctx, l, chatID, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "forbidden"}); err != nil {
+			return err
+		}
+		ts := queue.Shard(m.ChatID, s.shards)
+		if err := s.rdb.SAdd(ctx, s.keys(ts).unrch, m.ChatID).Err(); err != nil {
+			return fmt.Errorf("mark chat %d unreachable: %w", m.ChatID, err)
+		}
+		return nil
+	}
+	t := s.tag(l.Shard)
+	k := s.keys(l.Shard)
+	n, err := unreachableScript.Run(ctx, s.rdb,
+		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready, k.stream, k.unrch},
+		l.value(), chatID, time.Now().UnixMilli()).Int()
+	if err != nil {
+		return fmt.Errorf("mark chat %d unreachable: %w", chatID, err)
+	}
+	if n < 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// takeScript is a GCRA token bucket that reserves: a call gets the earliest time it may go
+// and that slot is taken, so waiting callers spread out instead of retrying together.
+// KEYS: tat (theoretical arrival time, ms), pause. ARGV: interval ms, burst. Returns
+// {wait ms, reserved}: while the scope is paused nothing is reserved and the pause's rest
+// is returned. Clocks come from the server (TIME) because replicas share the buckets. A
+// replay reserves a second slot, which only makes pacing stricter.
+var takeScript = redis.NewScript(`
+local p = redis.call('PTTL', KEYS[2])
+if p > 0 then return {p, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tau = (tonumber(ARGV[2]) - 1) * interval
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local wait = tat - tau - now
+if wait < 0 then wait = 0 end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', tat - now + tau + 1000)
+return {wait, 1}
+`)
+
+// Take reserves m's sending slot in every scope that paces it (its chat scope, and the bulk
+// lane for LaneBulk at bulkRate messages per second) and returns how long to wait before
+// sending. reserved is false when a scope is paused by a 429: the wait is the pause's rest
+// and Take must be called again afterwards; when reserved is true the caller may send once
+// wait has passed without calling Take again.
+func (s *Store) Take(ctx context.Context, m queue.Message, bulkRate float64) (wait time.Duration, reserved bool, err error) {
+	reserved = true
+	if scope := ChatScope(m); scope != "" {
+		burst, interval := privateBurst, privateInterval
+		if scope == ScopeGroup {
+			burst, interval = groupBurst, groupInterval
+		}
+		t := s.tag(queue.Shard(m.ChatID, s.shards))
+		w, r, err := s.take(ctx, chatKey(t, kindPace, m.ChatID), chatKey(t, kindPause, m.ChatID), interval, burst)
+		if err != nil {
+			return 0, false, fmt.Errorf("pace chat %d: %w", m.ChatID, err)
+		}
+		wait, reserved = max(wait, w), reserved && r
+	}
+	if m.Lane == queue.LaneBulk && bulkRate > 0 {
+		interval := time.Duration(float64(time.Second) / bulkRate)
+		w, r, err := s.take(ctx, s.global(kindPace+":bulk"), s.global(kindPause+":bulk"), interval, 1)
+		if err != nil {
+			return 0, false, fmt.Errorf("pace bulk lane: %w", err)
+		}
+		wait, reserved = max(wait, w), reserved && r
+	}
+	return wait, reserved, nil
+}
+
+func (s *Store) take(ctx context.Context, tat, pause string, interval time.Duration, burst int) (time.Duration, bool, error) {
+	res, err := takeScript.Run(ctx, s.rdb, []string{tat, pause}, max(interval.Milliseconds(), 1), burst).Int64Slice()
+	if err != nil {
+		return 0, false, err
+	}
+	return time.Duration(res[0]) * time.Millisecond, res[1] == 1, nil
+}
+
+// pauseScript pauses a scope for ARGV[1] ms unless it is already paused for longer, so a
+// late, shorter 429 never shortens a pause. KEYS: pause.
+var pauseScript = redis.NewScript(`
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+return 1
+`)
+
+// windowScript records a 429 of one chat and pauses all sending when enough distinct chats
+// got one within the window. KEYS: window zset, global pause. ARGV: chat, window ms, chats,
+// pause ms. Returns 1 when all sending is (now) paused. A replay re-adds the same member.
+var windowScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then return 0 end
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+end
+return 1
+`)
+
+// RateLimited records a 429 answered to m: it pauses m's scope on every replica for
+// retryAfter (the bulk lane for LaneBulk, else the target chat's scope) and, unless
+// park is set, counts the 429 towards the global window, reporting whether all sending is
+// now paused. park is for a retry_after too long to be a burst (over a minute): only the
+// scope is parked then.
+func (s *Store) RateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration, park bool) (global bool, err error) {
+	pause := s.global(kindPause + ":bulk")
+	if m.Lane != queue.LaneBulk {
+		pause = chatKey(s.tag(queue.Shard(m.ChatID, s.shards)), kindPause, m.ChatID)
+	}
+	ms := max(retryAfter.Milliseconds(), 1)
+	if err := pauseScript.Run(ctx, s.rdb, []string{pause}, ms).Err(); err != nil {
+		return false, fmt.Errorf("pause scope of chat %d: %w", m.ChatID, err)
+	}
+	if park {
+		return false, nil
+	}
+	n, err := windowScript.Run(ctx, s.rdb, []string{s.global("r429"), s.global(kindPause + ":all")},
+		m.ChatID, rateWindow.Milliseconds(), rateWindowChats, ms).Int()
+	if err != nil {
+		return false, fmt.Errorf("record 429 of chat %d: %w", m.ChatID, err)
+	}
+	return n == 1, nil
+}
+
+// GlobalPause returns how long all sending stays paused; zero when it is not.
+func (s *Store) GlobalPause(ctx context.Context) (time.Duration, error) {
+	d, err := s.rdb.PTTL(ctx, s.global(kindPause+":all")).Result()
+	if err != nil {
+		return 0, fmt.Errorf("read global pause: %w", err)
+	}
+	return max(d, 0), nil
+}
+
+// RecordMigration remembers that chat from became supergroup to, for operators and for
+// the self-check (the staff chat id must then be changed in the configuration).
+func (s *Store) RecordMigration(ctx context.Context, from, to int64) error {
+	if err := s.rdb.HSet(ctx, s.global("migrations"), from, to).Err(); err != nil {
+		return fmt.Errorf("record migration of chat %d: %w", from, err)
+	}
+	return nil
+}
+
+// Migrations returns every recorded migration, old chat id to new.
+func (s *Store) Migrations(ctx context.Context) (map[int64]int64, error) {
+	h, err := s.rdb.HGetAll(ctx, s.global("migrations")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	out := make(map[int64]int64, len(h))
+	for k, v := range h {
+		from, err1 := strconv.ParseInt(k, 10, 64)
+		to, err2 := strconv.ParseInt(v, 10, 64)
+		if err1 == nil && err2 == nil {
+			out[from] = to
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/nanta-district/bangban/internal/redistest"
+	"github.com/nanta-district/bangban/queue"
+)
+
+func newOutboxStore(t *testing.T) (*Store, Lease) {
+	t.Helper()
+	srv := redistest.Single(t)
+	rdb := srv.Client()
+	s := New(rdb, rdb, redistest.Prefix(t), 1)
+	l, ok, err := s.Acquire(context.Background(), 0, "r1", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("Acquire = %v, %v", ok, err)
+	}
+	return s, l
+}
+
+// queueOutbox queues messages in chat's outbox the way Commit does.
+func queueOutbox(t *testing.T, s *Store, chat int64, msgs ...queue.Message) {
+	t.Helper()
+	ctx := context.Background()
+	tag := s.tag(0)
+	for _, m := range msgs {
+		b, _ := json.Marshal(m)
+		if err := s.rdb.RPush(ctx, chatKey(tag, kindOutbox, chat), b).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.rdb.ZAddNX(ctx, s.keys(0).ready, redisZ(time.Now(), chat))
+}
+
+func outboxIDs(t *testing.T, s *Store, chat int64) []string {
+	t.Helper()
+	raws, err := s.rdb.LRange(context.Background(), chatKey(s.tag(0), kindOutbox, chat), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range raws {
+		var m queue.Message
+		_ = json.Unmarshal([]byte(r), &m)
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+func results(t *testing.T, s *Store) []queue.Result {
+	t.Helper()
+	msgs, err := s.rdb.XRange(context.Background(), s.keys(0).stream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []queue.Result
+	for _, m := range msgs {
+		u := decodeEntry(m)
+		if u.Kind != queue.KindResult || u.UpdateID != 0 {
+			t.Errorf("stream entry %v: kind %q update %d, want a result with update 0", m.Values, u.Kind, u.UpdateID)
+		}
+		var r queue.Result
+		if err := json.Unmarshal(u.Raw, &r); err != nil {
+			t.Errorf("result %s: %v", u.Raw, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestClaimCompleteFeedsResult(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 7
+	queueOutbox(t, s, chat,
+		queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "one", WantResult: true, Ref: "ticket:1"},
+		queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: chat, Text: "two"})
+
+	c, ok, err := s.ClaimHead(ctx, l, chat, "t1")
+	if err != nil || !ok || c.Message.ID != "a" || c.Attempt != 1 {
+		t.Fatalf("ClaimHead = %+v, %v, %v; want message a, attempt 1", c, ok, err)
+	}
+	if err := s.Complete(ctx, l, chat, c.Message, queue.Result{MessageRef: "ticket:1", ChatID: chat, MessageID: 55}); err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	// A retried Complete must neither pop b nor report twice.
+	if err := s.Complete(ctx, l, chat, c.Message, queue.Result{MessageRef: "ticket:1", ChatID: chat, MessageID: 55}); err != nil {
+		t.Fatalf("Complete again: %v", err)
+	}
+	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"b"}) {
+		t.Errorf("outbox after Complete(a) = %v, want [b]", got)
+	}
+	want := []queue.Result{{MessageRef: "ticket:1", ChatID: chat, MessageID: 55}}
+	if diff := cmp.Diff(want, results(t, s)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if u, _ := s.rdb.XRange(ctx, s.keys(0).stream, "-", "+").Result(); len(u) == 1 && u[0].Values["c"] != "7" {
+		t.Errorf("result entry chat = %v, want 7", u[0].Values["c"])
+	}
+	ready, _ := s.ReadyChats(ctx, 0, 10)
+	if len(ready) != 1 || ready[0].ChatID != chat {
+		t.Errorf("ReadyChats = %v, want chat %d still ready", ready, chat)
+	}
+	c, _, _ = s.ClaimHead(ctx, l, chat, "t2")
+	if err := s.Complete(ctx, l, chat, c.Message, queue.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	if ready, _ := s.ReadyChats(ctx, 0, 10); len(ready) != 0 {
+		t.Errorf("ReadyChats after draining = %v, want none", ready)
+	}
+	if _, ok, err := s.ClaimHead(ctx, l, chat, "t3"); ok || err != nil {
+		t.Errorf("ClaimHead of an empty outbox = %v, %v; want nothing", ok, err)
+	}
+}
+
+func TestAttemptsCountOnlyPossibleDeliveries(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 8
+	queueOutbox(t, s, chat, queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "x"})
+	steps := []struct {
+		token string
+		sent  bool // outcome of the attempt, for Postpone
+		want  int
+	}{
+		{"t1", true, 1},  // ambiguous
+		{"t2", false, 2}, // dial error: not counted
+		{"t3", false, 2},
+	}
+	for _, st := range steps {
+		c, _, err := s.ClaimHead(ctx, l, chat, st.token)
+		if err != nil || c.Attempt != st.want {
+			t.Fatalf("ClaimHead(%s) attempt = %d, %v; want %d", st.token, c.Attempt, err, st.want)
+		}
+		// A retried claim script must not count again.
+		if c2, _, _ := s.ClaimHead(ctx, l, chat, st.token); c2.Attempt != st.want {
+			t.Errorf("ClaimHead(%s) replayed attempt = %d, want %d", st.token, c2.Attempt, st.want)
+		}
+		if err := s.Postpone(ctx, l, chat, c, st.sent, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestStaleLeaseWritesNothing(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 9
+	m := queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "x", WantResult: true}
+	queueOutbox(t, s, chat, m)
+	c, _, err := s.ClaimHead(ctx, l, chat, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another replica takes the shard over: the epoch moves on.
+	if err := s.rdb.Del(ctx, s.keys(0).lease).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Acquire(ctx, 0, "r2", time.Minute); !ok || err != nil {
+		t.Fatalf("Acquire by r2 = %v, %v", ok, err)
+	}
+	before, _ := s.rdb.HGetAll(ctx, chatKey(s.tag(0), kindSending, chat)).Result()
+	checks := map[string]error{
+		"ClaimHead":   func() error { _, _, err := s.ClaimHead(ctx, l, chat, "t2"); return err }(),
+		"Postpone":    s.Postpone(ctx, l, chat, c, false, time.Now()),
+		"Complete":    s.Complete(ctx, l, chat, m, queue.Result{MessageID: 1}),
+		"Unreachable": s.Unreachable(ctx, l, chat, m),
+	}
+	for name, err := range checks {
+		if !errors.Is(err, ErrLeaseLost) {
+			t.Errorf("%s with a stale lease = %v, want ErrLeaseLost", name, err)
+		}
+	}
+	after, _ := s.rdb.HGetAll(ctx, chatKey(s.tag(0), kindSending, chat)).Result()
+	if !cmp.Equal(before, after) || !cmp.Equal(outboxIDs(t, s, chat), []string{"a"}) || len(results(t, s)) != 0 {
+		t.Errorf("stale lease wrote: marker %v -> %v, outbox %v", before, after, outboxIDs(t, s, chat))
+	}
+	if n, _ := s.rdb.SCard(ctx, s.keys(0).unrch).Result(); n != 0 {
+		t.Errorf("stale lease marked %d chats unreachable", n)
+	}
+}
+
+func TestUnreachableDropsOnlyThatChat(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat, staff = 10, -100
+	queueOutbox(t, s, chat,
+		queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "x"},
+		queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: staff, Text: "relay"},
+		queue.Message{ID: "c", Method: queue.MethodSendMessage, ChatID: chat, Text: "y", WantResult: true, Ref: "r"})
+	c, _, _ := s.ClaimHead(ctx, l, chat, "t1")
+	if err := s.Unreachable(ctx, l, chat, c.Message); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"b"}) {
+		t.Errorf("outbox after 403 = %v, want [b] (the message to another chat)", got)
+	}
+	if ok, _ := s.rdb.SIsMember(ctx, s.keys(0).unrch, chat).Result(); !ok {
+		t.Errorf("chat %d not in unreach", chat)
+	}
+	want := []queue.Result{{MessageRef: "r", ChatID: chat, Error: "forbidden"}}
+	if diff := cmp.Diff(want, results(t, s)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+func TestTakePaces(t *testing.T) {
+	s, _ := newOutboxStore(t)
+	ctx := context.Background()
+	waits := func(m queue.Message, n int) []time.Duration {
+		var out []time.Duration
+		for range n {
+			w, r, err := s.Take(ctx, m, 25)
+			if err != nil || !r {
+				t.Fatalf("Take = %v, %v, %v", w, r, err)
+			}
+			out = append(out, w)
+		}
+		return out
+	}
+	private := waits(queue.Message{Method: queue.MethodSendMessage, ChatID: 11}, 5)
+	for i, w := range private {
+		lo, hi := time.Duration(max(i-2, 0))*time.Second-100*time.Millisecond, time.Duration(max(i-2, 0))*time.Second+50*time.Millisecond
+		if w < lo || w > hi {
+			t.Errorf("private Take #%d wait = %v, want about %v (burst 3, then 1/s)", i+1, w, time.Duration(max(i-2, 0))*time.Second)
+		}
+	}
+	group := waits(queue.Message{Method: queue.MethodEditMessageText, ChatID: -12}, 6)
+	if group[4] != 0 || group[5] < 2900*time.Millisecond {
+		t.Errorf("group Take waits = %v, want 5 free then about 3s", group)
+	}
+	if w, _, _ := s.Take(ctx, queue.Message{Method: queue.MethodAnswerCallbackQuery, ChatID: 11}, 25); w != 0 {
+		t.Errorf("answerCallbackQuery paced: wait %v", w)
+	}
+
+	m := queue.Message{Method: queue.MethodSendMessage, ChatID: 13}
+	if _, err := s.RateLimited(ctx, m, 5*time.Second, false); err != nil {
+		t.Fatal(err)
+	}
+	w, reserved, err := s.Take(ctx, m, 25)
+	if err != nil || reserved || w < 4*time.Second {
+		t.Errorf("Take in a paused scope = %v, reserved %v, %v; want about 5s, not reserved", w, reserved, err)
+	}
+}
+
+func TestRateLimitedWindowPausesAll(t *testing.T) {
+	s, _ := newOutboxStore(t)
+	ctx := context.Background()
+	for i, chat := range []int64{21, 22, 21, 23} {
+		global, err := s.RateLimited(ctx, queue.Message{Method: queue.MethodSendMessage, ChatID: chat}, 2*time.Second, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i == 3; global != want {
+			t.Errorf("RateLimited #%d (chat %d) global = %v, want %v", i+1, chat, global, want)
+		}
+	}
+	if d, err := s.GlobalPause(ctx); err != nil || d < time.Second {
+		t.Errorf("GlobalPause = %v, %v; want about 2s", d, err)
+	}
+	// A parked scope (retry_after over a minute) never counts towards the window.
+	s2, _ := newOutboxStore(t)
+	for _, chat := range []int64{31, 32, 33} {
+		if global, _ := s2.RateLimited(ctx, queue.Message{ChatID: chat}, 2*time.Minute, true); global {
+			t.Errorf("parked 429 of chat %d paused everything", chat)
+		}
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	s, _ := newOutboxStore(t)
+	ctx := context.Background()
+	if err := s.RecordMigration(ctx, -5, -1005); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Migrations(ctx)
+	if err != nil || !cmp.Equal(got, map[int64]int64{-5: -1005}) {
+		t.Errorf("Migrations = %v, %v; want -5 -> -1005", got, err)
+	}
+}
+
+func redisZ(at time.Time, chat int64) redis.Z {
+	return redis.Z{Score: float64(at.UnixMilli()), Member: chat}
+}
+
+func TestBadHeadIsDropped(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 14
+	key := chatKey(s.tag(0), kindOutbox, chat)
+	s.rdb.RPush(ctx, key, "not json", `{"id":"x","chat":"wrong type"}`)
+	queueOutbox(t, s, chat, queue.Message{ID: "ok", Method: queue.MethodSendMessage, ChatID: chat})
+	for i := range 2 {
+		if _, _, err := s.ClaimHead(ctx, l, chat, "t"); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("ClaimHead of bad head #%d = %v, want ErrBadMessage", i+1, err)
+		}
+	}
+	if c, ok, err := s.ClaimHead(ctx, l, chat, "t"); !ok || err != nil || c.Message.ID != "ok" {
+		t.Errorf("ClaimHead after bad heads = %+v, %v, %v; want message ok", c, ok, err)
+	}
+}

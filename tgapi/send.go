@@ -1,0 +1,223 @@
+package tgapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/nanta-district/bangban/queue"
+)
+
+// Outcome is what became of one call, as far as the sender must know.
+type Outcome int
+
+const (
+	// OK: the call succeeded (an edit that changed nothing included).
+	OK Outcome = iota
+	// NotSent: the request never reached Telegram completely (dial error, write error,
+	// 401/404 for the whole bot); sending again cannot duplicate anything.
+	NotSent
+	// Ambiguous: the request left but no answer says what happened (timeout, dropped
+	// connection, 5xx); Telegram may have acted on it.
+	Ambiguous
+	// RateLimited: 429; Sent.RetryAfter says for how long the scope must wait.
+	RateLimited
+	// Forbidden: 403; the bot cannot write to the chat (blocked, kicked, deactivated).
+	Forbidden
+	// Migrated: the group became a supergroup; Sent.MigrateTo is its new id.
+	Migrated
+	// Failed: Telegram refused the call for good (400 and other client errors).
+	Failed
+)
+
+// String returns the outcome as used in the metrics label.
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case NotSent:
+		return "not_sent"
+	case Ambiguous:
+		return "ambiguous"
+	case RateLimited:
+		return "rate_limited"
+	case Forbidden:
+		return "forbidden"
+	case Migrated:
+		return "migrated"
+	case Failed:
+		return "bad_request"
+	}
+	return "error"
+}
+
+// Sent is the result of Send.
+type Sent struct {
+	Outcome    Outcome
+	MessageID  int           // sendMessage / editMessageText
+	ThreadID   int           // forum topic of a sent message
+	RetryAfter time.Duration // RateLimited
+	MigrateTo  int64         // Migrated
+	Status     int           // HTTP status, 0 when no response arrived
+}
+
+// notModified is how Telegram says an edit would change nothing, which is the wanted state.
+const notModified = "message is not modified"
+
+// Send makes the Bot API call m describes. The error is nil exactly when Outcome is OK;
+// otherwise it describes the failure (never containing the token) and Sent.Outcome says
+// how to treat it. The call is bounded by the client's send timeout.
+func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
+	defer cancel()
+	ctx, p := withProbe(ctx)
+	var (
+		s   Sent
+		err error
+	)
+	switch m.Method {
+	case queue.MethodSendMessage:
+		var msg *models.Message
+		msg, err = c.bot.SendMessage(ctx, c.sendParams(m))
+		if msg != nil {
+			s.MessageID, s.ThreadID = msg.ID, msg.MessageThreadID
+		}
+	case queue.MethodEditMessageText:
+		params := &tgbot.EditMessageTextParams{
+			ChatID: m.ChatID, MessageID: m.MessageID, Text: m.Text,
+			ParseMode: models.ParseMode(m.ParseMode),
+		}
+		if m.Inline != nil {
+			params.ReplyMarkup = inlineKeyboard(m.Inline)
+		}
+		var msg *models.Message
+		msg, err = c.bot.EditMessageText(ctx, params)
+		s.MessageID = m.MessageID
+		if msg != nil {
+			s.ThreadID = msg.MessageThreadID
+		}
+	case queue.MethodAnswerCallbackQuery:
+		_, err = c.bot.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{
+			CallbackQueryID: m.CallbackID, Text: m.Text, ShowAlert: m.ShowAlert,
+		})
+	case queue.MethodDeleteMessage:
+		_, err = c.bot.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: m.ChatID, MessageID: m.MessageID})
+	case queue.MethodSendChatAction:
+		_, err = c.bot.SendChatAction(ctx, &tgbot.SendChatActionParams{
+			ChatID: m.ChatID, MessageThreadID: m.ThreadID, Action: models.ChatAction(m.Action),
+		})
+	default:
+		return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: unknown method", m.Method, m.ChatID)
+	}
+	s.Status = int(p.status.Load())
+	s.Outcome = classify(err, p, &s)
+	if s.Outcome == OK {
+		return s, nil
+	}
+	return s, fmt.Errorf("send %s to %d: %s: %w", m.Method, m.ChatID, s.Outcome, err)
+}
+
+func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
+	params := &tgbot.SendMessageParams{
+		ChatID: m.ChatID, MessageThreadID: m.ThreadID, Text: m.Text,
+		ParseMode:          models.ParseMode(m.ParseMode),
+		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
+	}
+	if m.MessageID != 0 {
+		// The message replied to may be gone by the time the reply leaves; the answer
+		// still matters more than the quote.
+		params.ReplyParameters = &models.ReplyParameters{MessageID: m.MessageID, AllowSendingWithoutReply: true}
+	}
+	switch {
+	case m.Inline != nil:
+		params.ReplyMarkup = inlineKeyboard(m.Inline)
+	case m.Reply != nil:
+		kb := &models.ReplyKeyboardMarkup{ResizeKeyboard: true}
+		for _, row := range m.Reply {
+			r := make([]models.KeyboardButton, len(row))
+			for i, b := range row {
+				r[i] = models.KeyboardButton{Text: b.Text, RequestContact: b.RequestContact, RequestLocation: b.RequestLocation}
+			}
+			kb.Keyboard = append(kb.Keyboard, r)
+		}
+		params.ReplyMarkup = kb
+	case m.RemoveKeyboard:
+		params.ReplyMarkup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
+	}
+	return params
+}
+
+// inlineMarkup replaces models.InlineKeyboardMarkup because the library's button has a
+// non-pointer copy_text field that json's omitempty never omits: every button would carry
+// "copy_text":{"text":""}, which the Bot API has answered with BUTTON_COPY_TEXT_INVALID.
+type inlineMarkup struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	URL          string `json:"url,omitempty"`
+	CallbackData string `json:"callback_data,omitempty"`
+}
+
+func inlineKeyboard(rows [][]queue.Button) *inlineMarkup {
+	kb := &inlineMarkup{InlineKeyboard: make([][]inlineButton, 0, len(rows))}
+	for _, row := range rows {
+		r := make([]inlineButton, len(row))
+		for i, b := range row {
+			r[i] = inlineButton{Text: b.Text, URL: b.URL, CallbackData: b.Data}
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	return kb
+}
+
+// classify maps a call's error and probe to an Outcome, filling RetryAfter and MigrateTo.
+// Telegram's typed answers come first; only without one does the transport decide.
+func classify(err error, p *probe, s *Sent) Outcome {
+	if err == nil {
+		return OK
+	}
+	var tooMany *tgbot.TooManyRequestsError
+	var migrate *tgbot.MigrateError
+	switch {
+	case errors.As(err, &tooMany):
+		s.RetryAfter = time.Duration(tooMany.RetryAfter) * time.Second
+		if s.RetryAfter <= 0 {
+			s.RetryAfter = time.Second
+		}
+		return RateLimited
+	case errors.As(err, &migrate):
+		s.MigrateTo = int64(migrate.MigrateToChatID)
+		return Migrated
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return Forbidden
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		if strings.Contains(strings.ToLower(err.Error()), notModified) {
+			return OK
+		}
+		return Failed
+	case errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound):
+		// The bot itself is refused (revoked token, wrong server URL): no message was
+		// delivered, and dropping replies over a configuration error would lose them.
+		return NotSent
+	}
+	status := int(p.status.Load())
+	switch {
+	case status >= http.StatusInternalServerError:
+		return Ambiguous
+	case status >= http.StatusBadRequest:
+		return Failed
+	case status != 0 || p.wrote.Load():
+		// An answer we could not read, a timeout or a dropped connection after the
+		// request was written completely: Telegram may have acted on it.
+		return Ambiguous
+	}
+	return NotSent
+}

@@ -1,0 +1,134 @@
+// Package tgapi is the only place that talks to the Telegram Bot API: a typed client over
+// go-telegram/bot (used as client and models only) whose Send classifies every failure the
+// way the sender needs it: not sent, ambiguous, rate limited, forbidden, migrated or permanent.
+package tgapi
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+)
+
+// Defaults for the client's timeouts.
+const (
+	// DefaultSendTimeout bounds one Bot API call of the sender or an operator command.
+	DefaultSendTimeout = 10 * time.Second
+	// pollMargin is added to a getUpdates long-poll timeout for the whole call.
+	pollMargin = 10 * time.Second
+)
+
+// Client is a Bot API client. It is safe for concurrent use.
+type Client struct {
+	bot         *tgbot.Bot
+	http        *http.Client
+	serverURL   string
+	token       string
+	sendTimeout time.Duration
+	paid        bool
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithSendTimeout sets how long one call may take (default DefaultSendTimeout).
+func WithSendTimeout(d time.Duration) Option {
+	return func(c *Client) { c.sendTimeout = d }
+}
+
+// WithPaidBroadcast makes bulk-lane messages carry allow_paid_broadcast (BROADCAST_PAID).
+func WithPaidBroadcast() Option {
+	return func(c *Client) { c.paid = true }
+}
+
+// WithHTTPClient replaces the underlying HTTP client (tests use it to shorten timeouts).
+// Its Timeout should be zero: calls are bounded by their contexts, and a long poll
+// needs more than a send.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) { c.http = h }
+}
+
+// New returns a client for token against serverURL (e.g. https://api.telegram.org, no
+// trailing slash). It makes no call; it fails only on an empty token.
+func New(token, serverURL string, opts ...Option) (*Client, error) {
+	c := &Client{
+		serverURL:   strings.TrimRight(serverURL, "/"),
+		token:       token,
+		sendTimeout: DefaultSendTimeout,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = newHTTPClient()
+	}
+	b, err := tgbot.New(token,
+		tgbot.WithServerURL(c.serverURL),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(time.Minute, probeDoer{c.http}),
+		// The library logs through the standard logger when it cannot close a pipe; those
+		// lines carry no token but belong to no request we could report, so drop them.
+		tgbot.WithErrorsHandler(func(error) {}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("new bot api client: %w", err)
+	}
+	c.bot = b
+	return c, nil
+}
+
+// newHTTPClient has no overall timeout (contexts bound each call) but bounded connection
+// set-up, and enough idle connections for the sender's concurrent calls.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 5 * time.Second
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	return &http.Client{Transport: t}
+}
+
+// probe records, for one call, what the library does not tell: whether the whole request
+// was written to the connection and which HTTP status came back.
+type probe struct {
+	wrote  atomic.Bool
+	status atomic.Int32
+}
+
+type probeKey struct{}
+
+func withProbe(ctx context.Context) (context.Context, *probe) {
+	p := &probe{}
+	return context.WithValue(ctx, probeKey{}, p), p
+}
+
+// probeDoer is the tgbot.HttpClient that fills the probe found in the request context.
+type probeDoer struct{ c *http.Client }
+
+var _ tgbot.HttpClient = probeDoer{}
+
+func (d probeDoer) Do(req *http.Request) (*http.Response, error) {
+	p, _ := req.Context().Value(probeKey{}).(*probe)
+	if p != nil {
+		// A request counts as sent once it was written completely: Telegram cannot act on
+		// a multipart body it did not receive to the end, so anything earlier (dial, TLS,
+		// a write error) means nothing was sent.
+		trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				p.wrote.Store(true)
+			}
+		}}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
+	resp, err := d.c.Do(req)
+	if p != nil && resp != nil {
+		p.status.Store(int32(resp.StatusCode))
+	}
+	return resp, err
+}

@@ -1,0 +1,174 @@
+package tgapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nanta-district/bangban/internal/telegramtest"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/tgapi"
+)
+
+const token = "123456:SECRET-token-never-logged"
+
+func newClient(t *testing.T, url string, opts ...tgapi.Option) *tgapi.Client {
+	t.Helper()
+	c, err := tgapi.New(token, url, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+func TestSendClassifies(t *testing.T) {
+	const user = 42
+	hello := queue.Message{ID: "1", Method: queue.MethodSendMessage, ChatID: user, Text: "hello"}
+	tests := []struct {
+		name      string
+		fault     *telegramtest.Fault
+		blocked   bool
+		msg       queue.Message
+		want      tgapi.Outcome
+		wantRetry time.Duration
+		wantMig   int64
+	}{
+		{name: "ok", msg: hello, want: tgapi.OK},
+		{name: "429", fault: &telegramtest.Fault{Code: 429, RetryAfter: 3}, msg: hello, want: tgapi.RateLimited, wantRetry: 3 * time.Second},
+		{name: "403", blocked: true, msg: hello, want: tgapi.Forbidden},
+		{name: "migrate", fault: &telegramtest.Fault{Code: 400, MigrateToChatID: -1009}, msg: hello, want: tgapi.Migrated, wantMig: -1009},
+		{name: "other 400", fault: &telegramtest.Fault{Code: 400}, msg: hello, want: tgapi.Failed},
+		{name: "500", fault: &telegramtest.Fault{Code: 500}, msg: hello, want: tgapi.Ambiguous},
+		{name: "502 html", fault: &telegramtest.Fault{Code: 502, HTML: true}, msg: hello, want: tgapi.Ambiguous},
+		{name: "dropped connection", fault: &telegramtest.Fault{Drop: true}, msg: hello, want: tgapi.Ambiguous},
+		{name: "timeout", fault: &telegramtest.Fault{Delay: 2 * time.Second}, msg: hello, want: tgapi.Ambiguous},
+		{name: "not modified", fault: &telegramtest.Fault{Code: 400, Description: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"},
+			msg: queue.Message{ID: "2", Method: queue.MethodEditMessageText, ChatID: user, MessageID: 1, Text: "x"}, want: tgapi.OK},
+		{name: "answer", msg: queue.Message{ID: "3", Method: queue.MethodAnswerCallbackQuery, ChatID: user, CallbackID: "cb1", Text: "ok"}, want: tgapi.OK},
+		{name: "chat action", msg: queue.Message{ID: "4", Method: queue.MethodSendChatAction, ChatID: user, Action: "typing"}, want: tgapi.OK},
+		{name: "keyboards", msg: queue.Message{ID: "5", Method: queue.MethodSendMessage, ChatID: user, Text: "<b>pick</b>", ParseMode: "HTML",
+			Inline: [][]queue.Button{{{Text: "a", Data: "a"}, {Text: "site", URL: "https://example.org"}}}}, want: tgapi.OK},
+		{name: "reply keyboard", msg: queue.Message{ID: "6", Method: queue.MethodSendMessage, ChatID: user, Text: "share",
+			Reply: [][]queue.Button{{{Text: "phone", RequestContact: true}}}}, want: tgapi.OK},
+		{name: "remove keyboard", msg: queue.Message{ID: "7", Method: queue.MethodSendMessage, ChatID: user, Text: "thanks", RemoveKeyboard: true}, want: tgapi.OK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := telegramtest.New(telegramtest.WithTB(t))
+			t.Cleanup(srv.Close)
+			if tt.fault != nil {
+				srv.Inject(*tt.fault)
+			}
+			srv.SetBlocked(user, tt.blocked)
+			c := newClient(t, srv.URL(), tgapi.WithSendTimeout(500*time.Millisecond))
+			got, err := c.Send(context.Background(), tt.msg)
+			if got.Outcome != tt.want {
+				t.Fatalf("Send(%s) outcome = %v (err %v), want %v", tt.msg.Method, got.Outcome, err, tt.want)
+			}
+			if (err == nil) != (tt.want == tgapi.OK) {
+				t.Errorf("Send(%s) err = %v, want nil exactly when OK", tt.msg.Method, err)
+			}
+			if err != nil && strings.Contains(err.Error(), token) {
+				t.Errorf("Send error %q contains the token", err)
+			}
+			if got.RetryAfter != tt.wantRetry || got.MigrateTo != tt.wantMig {
+				t.Errorf("Send retry_after, migrate = %v, %d; want %v, %d", got.RetryAfter, got.MigrateTo, tt.wantRetry, tt.wantMig)
+			}
+			if tt.want == tgapi.OK && tt.msg.Method == queue.MethodSendMessage && got.MessageID == 0 {
+				t.Errorf("Send(sendMessage) message id = 0, want the new message's id")
+			}
+			if tt.name == "keyboards" {
+				calls := srv.CallsFor("sendMessage")
+				if len(calls) != 1 || strings.Contains(calls[0].Params["reply_markup"], "copy_text") {
+					t.Errorf("sendMessage reply_markup = %v, want an inline keyboard without copy_text", calls)
+				}
+			}
+		})
+	}
+}
+
+func TestSendDialErrorIsNotSent(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	c := newClient(t, url)
+	got, err := c.Send(context.Background(), queue.Message{ID: "1", Method: queue.MethodSendMessage, ChatID: 1, Text: "hi"})
+	if got.Outcome != tgapi.NotSent {
+		t.Fatalf("Send to a closed port outcome = %v (err %v), want NotSent", got.Outcome, err)
+	}
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Send error = %v, want an error without the token", err)
+	}
+	if _, err := c.GetUpdates(context.Background(), 0, 0, nil); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("GetUpdates error = %v, want an error without the token", err)
+	}
+}
+
+func TestGetUpdatesKeepsRawJSON(t *testing.T) {
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	raw := `{"update_id":100,"future_kind":{"x":1}}`
+	if _, err := srv.PushUpdate([]byte(raw)); err != nil {
+		t.Fatalf("PushUpdate: %v", err)
+	}
+	c := newClient(t, srv.URL())
+	ups, err := c.GetUpdates(context.Background(), 0, time.Second, nil)
+	if err != nil {
+		t.Fatalf("GetUpdates: %v", err)
+	}
+	if len(ups) != 1 {
+		t.Fatalf("GetUpdates returned %d updates, want 1", len(ups))
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(ups[0], &got); err != nil || string(got["future_kind"]) != `{"x":1}` {
+		t.Errorf("GetUpdates update = %s, want the unknown field kept", ups[0])
+	}
+}
+
+func TestSelfCheck(t *testing.T) {
+	const staff = -1001
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	srv.AddChat(telegramtest.Chat{ID: staff, Type: "supergroup", Title: "staff", IsForum: true,
+		BotStatus: "administrator", CanManageTopics: true, CanDeleteMessages: true})
+	c := newClient(t, srv.URL())
+	got, err := c.SelfCheck(context.Background(), staff)
+	if err != nil {
+		t.Fatalf("SelfCheck: %v", err)
+	}
+	want := tgapi.Check{Username: telegramtest.DefaultBot.Username, SupportsInlineQueries: true, StaffChatIsForum: true,
+		StaffChatTitle: "staff", CanManageTopics: true, CanDeleteMessages: true}
+	if got != want {
+		t.Errorf("SelfCheck = %+v, want %+v", got, want)
+	}
+
+	srv.Inject(telegramtest.Fault{Method: "getChat", Code: 400, MigrateToChatID: -1002, Times: 1})
+	got, err = c.SelfCheck(context.Background(), staff)
+	if err != nil || got.MigrateToChatID != -1002 {
+		t.Errorf("SelfCheck of a migrated chat = %+v, %v; want MigrateToChatID -1002", got, err)
+	}
+}
+
+func TestWebhookCalls(t *testing.T) {
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL())
+	ctx := context.Background()
+	if err := c.SetWebhook(ctx, "https://bot.example.org/telegram/webhook", "s3cret", 40, []string{"message", "callback_query"}, false); err != nil {
+		t.Fatalf("SetWebhook: %v", err)
+	}
+	info, err := c.GetWebhookInfo(ctx)
+	if err != nil || info.URL != "https://bot.example.org/telegram/webhook" {
+		t.Errorf("GetWebhookInfo = %+v, %v; want the URL just set", info, err)
+	}
+	if err := c.SetMyCommands(ctx, "en", []tgapi.Command{{Command: "start", Description: "Start"}}); err != nil {
+		t.Errorf("SetMyCommands: %v", err)
+	}
+	if err := c.DeleteWebhook(ctx, false); err != nil {
+		t.Errorf("DeleteWebhook: %v", err)
+	}
+}

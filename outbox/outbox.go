@@ -70,16 +70,20 @@ type Options struct {
 	BroadcastRate float64
 	// Workers bounds concurrent Bot API calls; 0 means 16.
 	Workers int
+	// Valid, when set, is asked right before each call whether the lease is still
+	// certainly held by the local clock (the worker pool's Pool.Valid).
+	Valid func(store.Lease) bool
 }
 
 // Sender drains outboxes. Chats are sent concurrently by a bounded pool with at most one
 // call in flight per chat, so a slow or paced chat never delays another.
 type Sender struct {
-	st   Store
-	api  API
-	log  *slog.Logger
-	rate float64
-	sem  chan struct{}
+	st    Store
+	api   API
+	log   *slog.Logger
+	valid func(store.Lease) bool
+	rate  float64
+	sem   chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -140,7 +144,7 @@ func New(o Options) *Sender {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Sender{
-		st: o.Store, api: o.API, log: o.Logger, rate: o.BroadcastRate,
+		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate,
 		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
 		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{},
 		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
@@ -353,6 +357,11 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
 			s.postpone(ctx, l, chat, c, false, wait)
 			return false
 		}
+	}
+	if s.valid != nil && !s.valid(l) {
+		// This replica may have stalled past its lease: the successor owns the head now,
+		// and a late send would arrive after the successor's later messages.
+		return false
 	}
 	sent, err := s.api.Send(ctx, m)
 	metrics.Sends.WithLabelValues(m.Method, sent.Outcome.String()).Inc()

@@ -179,3 +179,40 @@ func TestCheckShards(t *testing.T) {
 		t.Error("CheckShards with a different count succeeded, want an error")
 	}
 }
+
+func TestStaleHolderCannotReadOrClaim(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 1)
+	old := acquire(t, s, 0, "a")
+	if err := s.Release(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	cur := acquire(t, s, 0, "b")
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if us, err := s.Read(ctx, old, 10, 10*time.Millisecond); !errors.Is(err, store.ErrLeaseLost) || len(us) != 0 {
+		t.Fatalf("stale Read = %v, %v; want nothing and ErrLeaseLost", us, err)
+	}
+	if us, err := s.Pending(ctx, old, 10); !errors.Is(err, store.ErrLeaseLost) || len(us) != 0 {
+		t.Fatalf("stale Pending = %v, %v; want nothing and ErrLeaseLost", us, err)
+	}
+	us, err := s.Read(ctx, cur, 10, 10*time.Millisecond)
+	if err != nil || len(us) != 1 {
+		t.Fatalf("holder Read = %v, %v; want the update", us, err)
+	}
+}
+
+func TestReadWaitsForNewEntries(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 1)
+	l := acquire(t, s, 0, "a")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_, _ = s.Append(ctx, queue.Update{UpdateID: 2, ChatID: 5, Raw: []byte(`{}`)})
+	}()
+	us, err := s.Read(ctx, l, 10, 5*time.Second)
+	if err != nil || len(us) != 1 || us[0].UpdateID != 2 {
+		t.Fatalf("Read = %v, %v; want update 2 once it arrives", us, err)
+	}
+}

@@ -22,24 +22,37 @@ func (s *Store) EnsureGroup(ctx context.Context, shard int) error {
 	return nil
 }
 
+// pendingScript claims, for the lease holder only, pending entries of the shard from
+// start on. KEYS: lease, stream. ARGV: lease value, consumer, start, count.
+var pendingScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+return redis.call('XAUTOCLAIM', KEYS[2], 'w', ARGV[2], 0, ARGV[3], 'COUNT', ARGV[4])
+`)
+
 // Pending claims every entry of the shard that was delivered but not committed (by this
 // or a previous holder) and returns them in stream order. A new lease holder calls it
-// before reading new entries, so per-chat order holds across a move.
+// before reading new entries, so per-chat order holds across a move. The claim is fenced:
+// it returns ErrLeaseLost, claiming nothing, when l is no longer held, so a stalled
+// replica cannot take entries back from its successor.
 func (s *Store) Pending(ctx context.Context, l Lease, count int64) ([]queue.Update, error) {
+	k := s.keys(l.Shard)
 	var out []queue.Update
 	start := "0-0"
 	for {
-		msgs, next, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
-			Stream: s.keys(l.Shard).stream, Group: groupName, Consumer: l.Owner,
-			MinIdle: 0, Start: start, Count: count,
-		}).Result()
+		res, err := pendingScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, start, count).Result()
 		if err != nil {
 			return nil, fmt.Errorf("claim pending of shard %d: %w", l.Shard, err)
 		}
+		arr, ok := res.([]any)
+		if !ok || len(arr) < 2 {
+			return nil, ErrLeaseLost
+		}
+		msgs := entries(arr[1])
 		for _, m := range msgs {
 			out = append(out, decodeEntry(m))
 		}
-		if next == "0-0" || len(msgs) == 0 {
+		next, _ := arr[0].(string)
+		if next == "0-0" || next == "" || len(msgs) == 0 {
 			break
 		}
 		start = next
@@ -48,6 +61,32 @@ func (s *Store) Pending(ctx context.Context, l Lease, count int64) ([]queue.Upda
 		return nil, nil
 	}
 	return s.withDeliveries(ctx, l, out)
+}
+
+// entries converts a script's array of stream entries; entries deleted while pending
+// come without fields and are skipped.
+func entries(v any) []redis.XMessage {
+	arr, _ := v.([]any)
+	out := make([]redis.XMessage, 0, len(arr))
+	for _, e := range arr {
+		pair, ok := e.([]any)
+		if !ok || len(pair) != 2 {
+			continue
+		}
+		id, _ := pair[0].(string)
+		fields, ok := pair[1].([]any)
+		if !ok {
+			continue
+		}
+		vals := make(map[string]any, len(fields)/2)
+		for i := 0; i+1 < len(fields); i += 2 {
+			if k, ok := fields[i].(string); ok {
+				vals[k] = fields[i+1]
+			}
+		}
+		out = append(out, redis.XMessage{ID: id, Values: vals})
+	}
+	return out
 }
 
 // withDeliveries fills in how many times each entry was delivered, from the failure
@@ -71,29 +110,54 @@ func (s *Store) withDeliveries(ctx context.Context, l Lease, us []queue.Update) 
 	return us, nil
 }
 
-// Read waits up to block for new entries of the shard and returns at most count of them.
-// It returns no entries and no error when none arrived.
+// readScript delivers new entries to the lease holder only: a blocking XREADGROUP could
+// not be fenced, and one issued by a stalled replica would bury entries in its own
+// pending list after its successor had claimed the others, breaking per-chat order.
+// KEYS: lease, stream. ARGV: lease value, consumer, count. Returns -1 when the lease is
+// lost, the entries when there are some, else the stream's last generated id to wait on.
+var readScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local r = redis.call('XREADGROUP', 'GROUP', 'w', ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[2], '>')
+if r then return r[1][2] end
+local info = redis.call('XINFO', 'STREAM', KEYS[2])
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then return info[i + 1] end
+end
+return '0-0'
+`)
+
+// Read returns at most count new entries of the shard, waiting up to block for some to
+// arrive. It returns no entries and no error when none arrived, and ErrLeaseLost when l
+// is no longer held. The wait is a plain XREAD, which changes nothing if it outlives
+// the lease.
 func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Duration) ([]queue.Update, error) {
-	res, err := s.blocking.XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: groupName, Consumer: l.Owner,
-		Streams: []string{s.keys(l.Shard).stream, ">"},
-		Count:   count, Block: block,
-	}).Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read shard %d: %w", l.Shard, err)
-	}
-	var out []queue.Update
-	for _, st := range res {
-		for _, m := range st.Messages {
-			u := decodeEntry(m)
-			u.Deliveries = 1
-			out = append(out, u)
+	k := s.keys(l.Shard)
+	for attempt := 0; ; attempt++ {
+		res, err := readScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, count).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read shard %d: %w", l.Shard, err)
+		}
+		switch v := res.(type) {
+		case int64:
+			return nil, ErrLeaseLost
+		case []any:
+			msgs := entries(v)
+			out := make([]queue.Update, len(msgs))
+			for i, m := range msgs {
+				out[i] = decodeEntry(m)
+				out[i].Deliveries = 1
+			}
+			return out, nil
+		case string:
+			if attempt > 0 || block <= 0 {
+				return nil, nil
+			}
+			err := s.blocking.XRead(ctx, &redis.XReadArgs{Streams: []string{k.stream, v}, Count: 1, Block: block}).Err()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return nil, fmt.Errorf("wait on shard %d: %w", l.Shard, err)
+			}
 		}
 	}
-	return out, nil
 }
 
 func decodeEntry(m redis.XMessage) queue.Update {

@@ -79,12 +79,17 @@ type Pool struct {
 
 	mu      sync.Mutex
 	runners map[int]*runner
+	// stopping tracks workers that were told to stop and have not finished yet.
+	stopping sync.WaitGroup
 }
 
 type runner struct {
 	lease store.Lease
-	stop  context.CancelFunc // stops reading; the current update still finishes
-	done  chan struct{}
+	// validUntil is when the lease may expire in Redis by the local clock: the start of
+	// the last successful acquisition or renewal plus 90% of the TTL.
+	validUntil time.Time
+	stop       context.CancelFunc // stops reading; the current update still finishes
+	done       chan struct{}
 }
 
 // New returns a Pool; Run starts it.
@@ -146,12 +151,15 @@ func (p *Pool) balance(ctx context.Context) error {
 	}
 	held := p.leases()
 	if len(held) > 0 {
+		sent := time.Now()
 		ok, err := p.o.Store.Renew(ctx, held, p.o.LeaseTTL)
 		if err != nil {
 			return err
 		}
 		for i, l := range held {
-			if !ok[i] {
+			if ok[i] {
+				p.renewed(l, sent)
+			} else {
 				p.o.Logger.Warn("shard lease lost", "shard", l.Shard, "epoch", l.Epoch)
 				metrics.LeaseMoves.WithLabelValues("lost").Inc()
 				p.stopRunner(l.Shard, false)
@@ -175,13 +183,14 @@ func (p *Pool) balance(ctx context.Context) error {
 		if p.has(shard) {
 			continue
 		}
+		sent := time.Now()
 		l, ok, err := p.o.Store.Acquire(ctx, shard, p.o.Replica, p.o.LeaseTTL)
 		if err != nil {
 			return err
 		}
 		if ok {
 			metrics.LeaseMoves.WithLabelValues("acquired").Inc()
-			p.startRunner(l)
+			p.startRunner(l, sent)
 		}
 	}
 	return nil
@@ -204,9 +213,29 @@ func (p *Pool) has(shard int) bool {
 	return ok
 }
 
-func (p *Pool) startRunner(l store.Lease) {
+// renewed records that lease l was renewed by a request sent at sent.
+func (p *Pool) renewed(l store.Lease, sent time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.runners[l.Shard]; ok && r.lease.Epoch == l.Epoch {
+		r.validUntil = sent.Add(p.o.LeaseTTL * 9 / 10)
+	}
+}
+
+// Valid reports whether lease l is still held by the local clock. The sender asks it
+// right before each Bot API call: after a stall (SIGSTOP, a long GC pause, a frozen VM)
+// the renewals have stopped, so a replica that wakes up sends nothing on a lease its
+// successor may hold. Redis fences every write; this fences the one effect Redis cannot.
+func (p *Pool) Valid(l store.Lease) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.runners[l.Shard]
+	return ok && r.lease.Epoch == l.Epoch && time.Now().Before(r.validUntil)
+}
+
+func (p *Pool) startRunner(l store.Lease, acquired time.Time) {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{lease: l, stop: cancel, done: make(chan struct{})}
+	r := &runner{lease: l, validUntil: acquired.Add(p.o.LeaseTTL * 9 / 10), stop: cancel, done: make(chan struct{})}
 	p.mu.Lock()
 	p.runners[l.Shard] = r
 	p.mu.Unlock()
@@ -221,8 +250,10 @@ func (p *Pool) startRunner(l store.Lease) {
 	}()
 }
 
-// stopRunner stops a shard's worker after its current update and, when release is set,
-// frees the lease for another replica.
+// stopRunner stops a shard's worker. It does not wait: the worker finishes the update in
+// hand in the background (a blocking read may take up to Block to return), and the lease
+// is released after that when release is set. Lease upkeep of the other shards must
+// never wait on one shard's worker.
 func (p *Pool) stopRunner(shard int, release bool) {
 	p.mu.Lock()
 	r, ok := p.runners[shard]
@@ -232,13 +263,16 @@ func (p *Pool) stopRunner(shard int, release bool) {
 		return
 	}
 	r.stop()
-	<-r.done
 	if p.o.Sender != nil {
 		p.o.Sender.RemoveShard(shard)
 	}
 	p.held.Add(-1)
 	metrics.ShardsHeld.Dec()
-	if release {
+	p.stopping.Go(func() {
+		<-r.done
+		if !release {
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := p.o.Store.Release(ctx, r.lease); err != nil {
@@ -246,15 +280,14 @@ func (p *Pool) stopRunner(shard int, release bool) {
 			return
 		}
 		metrics.LeaseMoves.WithLabelValues("released").Inc()
-	}
+	})
 }
 
 func (p *Pool) shutdown() {
-	var wg sync.WaitGroup
 	for _, l := range p.leases() {
-		wg.Go(func() { p.stopRunner(l.Shard, true) })
+		p.stopRunner(l.Shard, true)
 	}
-	wg.Wait()
+	p.stopping.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := p.o.Store.Leave(ctx, p.o.Replica); err != nil {
@@ -272,6 +305,9 @@ func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 		if err == nil {
 			var pending []queue.Update
 			pending, err = p.o.Store.Pending(ctx, l, p.o.Batch)
+			if errors.Is(err, store.ErrLeaseLost) {
+				return
+			}
 			if err == nil {
 				if !p.processAll(ctx, l, pending) {
 					return
@@ -285,6 +321,9 @@ func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 	b = backoff{}
 	for ctx.Err() == nil {
 		us, err := p.o.Store.Read(ctx, l, p.o.Batch, p.o.Block)
+		if errors.Is(err, store.ErrLeaseLost) {
+			return
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("read shard", "err", err)

@@ -124,8 +124,10 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 
 	replica := replicaName()
-	sender := outbox.New(outbox.Options{Store: st, API: api, Logger: log, BroadcastRate: float64(cfg.broadcastRate)})
-	pool := worker.New(worker.Options{Store: st, Handler: h, Sender: sender, Logger: log,
+	var pool *worker.Pool
+	sender := outbox.New(outbox.Options{Store: st, API: api, Logger: log, BroadcastRate: float64(cfg.broadcastRate),
+		Valid: func(l store.Lease) bool { return pool.Valid(l) }})
+	pool = worker.New(worker.Options{Store: st, Handler: h, Sender: sender, Logger: log,
 		Replica: replica, MaxFailures: cfg.deadletterAfter, LeaseTTL: cfg.leaseTTL})
 
 	var shutting atomic.Bool

@@ -81,15 +81,19 @@ type proc struct {
 	done chan struct{}
 }
 
-func (w *world) start(extra ...string) *proc {
-	w.t.Helper()
-	cmd := exec.Command(binary)
-	cmd.Env = append(os.Environ(),
+// env is the environment of a bot process of this world.
+func (w *world) env() []string {
+	return append(os.Environ(),
 		"BOT_TOKEN="+testToken, "BOT_API_URL="+w.api.URL(),
 		"WEBHOOK_URL=https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET="+testSecret,
 		"STAFF_CHAT_ID="+fmt.Sprint(staffChat), "REDIS_URL="+w.redis.URL(), "REDIS_PREFIX="+w.prefix,
 		"LISTEN_ADDR=127.0.0.1:0", "QUEUE_SHARDS=8", "LEASE_TTL=1s", "LOG_LEVEL=info")
-	cmd.Env = append(cmd.Env, extra...)
+}
+
+func (w *world) start(extra ...string) *proc {
+	w.t.Helper()
+	cmd := exec.Command(binary)
+	cmd.Env = append(w.env(), extra...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		w.t.Fatal(err)

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -35,11 +37,52 @@ func (s *Store) Append(ctx context.Context, u queue.Update) (duplicate bool, err
 	if kind == "" {
 		kind = queue.KindTelegram
 	}
-	n, err := appendScript.Run(ctx, s.rdb,
-		[]string{t + ":" + kindSeen + ":" + uid, s.keys(shard).stream},
-		uid, u.ChatID, string(kind), []byte(u.Raw), dedupeSeconds).Int()
+	keys := []string{t + ":" + kindSeen + ":" + uid, s.keys(shard).stream}
+	args := []any{uid, u.ChatID, string(kind), []byte(u.Raw), dedupeSeconds}
+	if s.waitReplicas > 0 {
+		return s.appendAndWait(ctx, u.UpdateID, keys, args)
+	}
+	n, err := appendScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("append update %d: %w", u.UpdateID, err)
+	}
+	return n == 0, nil
+}
+
+// ErrNotReplicated is returned by Append when fewer replicas than required acknowledged
+// the write in time: the update is queued on the master but could be lost in a failover.
+var ErrNotReplicated = errors.New("update not acknowledged by enough replicas")
+
+// replicaWait bounds how long intake waits for replicas (WAIT's timeout).
+const replicaWait = 100 * time.Millisecond
+
+// appendAndWait runs the append script and WAIT on one connection of the master that owns
+// the shard, because WAIT counts the acknowledgements of that connection's writes. It
+// waits on the duplicate path too: the first delivery may have been answered 503 before
+// its write reached the replicas.
+func (s *Store) appendAndWait(ctx context.Context, updateID int64, keys []string, args []any) (bool, error) {
+	node := s.rdb
+	if c, ok := s.rdb.(*redis.ClusterClient); ok {
+		m, err := c.MasterForKey(ctx, keys[1])
+		if err != nil {
+			return false, fmt.Errorf("append update %d: find master: %w", updateID, err)
+		}
+		node = m
+	}
+	var res *redis.Cmd
+	var acks *redis.IntCmd
+	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		res = appendScript.Eval(ctx, p, keys, args...)
+		acks = redis.NewIntCmd(ctx, "wait", s.waitReplicas, replicaWait.Milliseconds())
+		_ = p.Process(ctx, acks)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("append update %d: %w", updateID, err)
+	}
+	n, _ := res.Int()
+	if acks.Val() < int64(s.waitReplicas) {
+		return false, fmt.Errorf("append update %d: %d of %d replicas: %w", updateID, acks.Val(), s.waitReplicas, ErrNotReplicated)
 	}
 	return n == 0, nil
 }

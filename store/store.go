@@ -21,10 +21,11 @@ var ErrNotFound = errors.New("not found")
 
 // Store is bangban's Redis storage. It is safe for concurrent use.
 type Store struct {
-	rdb      redis.UniversalClient
-	blocking redis.UniversalClient
-	prefix   string
-	shards   int
+	rdb          redis.UniversalClient
+	blocking     redis.UniversalClient
+	prefix       string
+	shards       int
+	waitReplicas int
 }
 
 // New returns a Store over rdb. Blocking stream reads use blocking, so that intake never
@@ -32,6 +33,10 @@ type Store struct {
 func New(rdb, blocking redis.UniversalClient, prefix string, shards int) *Store {
 	return &Store{rdb: rdb, blocking: blocking, prefix: prefix, shards: shards}
 }
+
+// WaitReplicas makes Append wait until n replicas acknowledged each update
+// (REDIS_WAIT_REPLICAS), so that an update answered 200 survives a failover.
+func (s *Store) WaitReplicas(n int) { s.waitReplicas = n }
 
 // Shards returns the number of update shards.
 func (s *Store) Shards() int { return s.shards }

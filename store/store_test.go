@@ -216,3 +216,24 @@ func TestReadWaitsForNewEntries(t *testing.T) {
 		t.Fatalf("Read = %v, %v; want update 2 once it arrives", us, err)
 	}
 }
+
+func TestAppendWaitsForReplicas(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Single(t) // no replicas: every wait falls short
+	if !srv.CanRestart() {
+		t.Skip("WAIT needs a real redis-server")
+	}
+	rdb := srv.Client()
+	s := store.New(rdb, rdb, redistest.Prefix(t), 2)
+	s.WaitReplicas(1)
+	u := queue.Update{UpdateID: 11, ChatID: 3, Raw: []byte(`{}`)}
+	for i := range 2 {
+		if _, err := s.Append(ctx, u); !errors.Is(err, store.ErrNotReplicated) {
+			t.Fatalf("Append #%d without replicas = %v, want ErrNotReplicated", i, err)
+		}
+	}
+	s.WaitReplicas(0)
+	if dup, err := s.Append(ctx, u); err != nil || !dup {
+		t.Errorf("Append after the unreplicated write = %v, %v; want a duplicate (it is queued on the master)", dup, err)
+	}
+}

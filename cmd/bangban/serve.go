@@ -80,6 +80,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer closeRedis()
 	st := store.New(rdb, blocking, cfg.redisPrefix, cfg.queueShards)
+	st.WaitReplicas(cfg.redisWaitReplicas)
 	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := st.Ping(startCtx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -50,6 +51,22 @@ func TestWebhookContract(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := len(w.replies(77)); n != 1 {
 		t.Errorf("chat 77 got %d replies to one update delivered twice, want 1", n)
+	}
+
+	resp, err := client.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`bangban_updates_received_total{source="webhook"} 2`, `bangban_updates_duplicate_total 1`,
+		`bangban_updates_rejected_total{reason="secret"} 2`, `bangban_updates_rejected_total{reason="too_large"} 1`,
+		`bangban_sends_total{method="sendMessage",outcome="ok"}`, `bangban_shards_held 8`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 
 	w.redis.Stop()

@@ -1,0 +1,144 @@
+package playground
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/nanta-district/bangban/internal/telegramtest"
+	"github.com/nanta-district/bangban/queue"
+	"github.com/nanta-district/bangban/webhook"
+)
+
+type fakeIntake struct {
+	mu  sync.Mutex
+	got []queue.Update
+}
+
+func (f *fakeIntake) Append(_ context.Context, u queue.Update) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, u)
+	return false, nil
+}
+
+func setup(t *testing.T) (*Playground, *fakeIntake, *telegramtest.Server, *gin.Engine) {
+	t.Helper()
+	gin.SetMode(gin.ReleaseMode)
+	api := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(api.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	in := &fakeIntake{}
+	p := New(ctx, in, api)
+	e := gin.New()
+	p.Mount(e)
+	return p, in, api, e
+}
+
+func do(e *gin.Engine, method, path, body string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(body)))
+	return w
+}
+
+func TestSendAndTapQueueTelegramShapedUpdates(t *testing.T) {
+	_, in, _, e := setup(t)
+	if w := do(e, http.MethodPost, "/playground/send", `{"user":1001,"name":"王师傅","lang":"zh-hans","text":"/start"}`); w.Code != http.StatusOK {
+		t.Fatalf("send = %d %s", w.Code, w.Body)
+	}
+	if w := do(e, http.MethodPost, "/playground/tap", `{"user":1001,"message_id":1,"data":"lang:en"}`); w.Code != http.StatusOK {
+		t.Fatalf("tap = %d %s", w.Code, w.Body)
+	}
+	if len(in.got) != 2 {
+		t.Fatalf("queued %d updates, want 2", len(in.got))
+	}
+	for i, u := range in.got {
+		// The intake decoder must see what Telegram would send: id and chat.
+		parsed, err := webhook.ParseUpdate(u.Raw)
+		if err != nil || parsed.UpdateID != u.UpdateID || parsed.ChatID != 1001 || u.ChatID != 1001 {
+			t.Errorf("update %d: parsed %+v, %v; queued chat %d", i, parsed, err, u.ChatID)
+		}
+	}
+	if in.got[1].UpdateID <= in.got[0].UpdateID {
+		t.Errorf("update ids %d then %d, want increasing", in.got[0].UpdateID, in.got[1].UpdateID)
+	}
+	var msg struct {
+		Message struct {
+			Text     string `json:"text"`
+			Entities []struct {
+				Type   string `json:"type"`
+				Length int    `json:"length"`
+			} `json:"entities"`
+			From struct {
+				FirstName    string `json:"first_name"`
+				LanguageCode string `json:"language_code"`
+			} `json:"from"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(in.got[0].Raw, &msg); err != nil {
+		t.Fatal(err)
+	}
+	m := msg.Message
+	if m.Text != "/start" || len(m.Entities) != 1 || m.Entities[0].Type != "bot_command" || m.Entities[0].Length != 6 ||
+		m.From.FirstName != "王师傅" || m.From.LanguageCode != "zh-hans" {
+		t.Errorf("message = %+v", m)
+	}
+}
+
+func TestBadRequestsAreRefused(t *testing.T) {
+	_, in, _, e := setup(t)
+	for _, tt := range []struct{ path, body string }{
+		{"/playground/send", `{"user":0,"text":"hi"}`},
+		{"/playground/send", `{"user":5}`},
+		{"/playground/send", `not json`},
+		{"/playground/tap", `{"user":5,"data":"x"}`},
+	} {
+		if w := do(e, http.MethodPost, tt.path, tt.body); w.Code != http.StatusBadRequest {
+			t.Errorf("POST %s %s = %d, want 400", tt.path, tt.body, w.Code)
+		}
+	}
+	if w := do(e, http.MethodGet, "/playground/chat?user=abc", ""); w.Code != http.StatusBadRequest {
+		t.Errorf("chat?user=abc = %d, want 400", w.Code)
+	}
+	if len(in.got) != 0 {
+		t.Errorf("bad requests queued %d updates", len(in.got))
+	}
+}
+
+func TestChatShowsBotMessagesWithEdits(t *testing.T) {
+	p, _, api, e := setup(t)
+	post := func(method string, body string) {
+		t.Helper()
+		resp, err := http.Post(api.URL()+"/bot1:x/"+method, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	post("sendMessage", `{"chat_id":1001,"text":"你好","reply_markup":{"inline_keyboard":[[{"text":"English","callback_data":"lang:en"}]]}}`)
+	post("sendMessage", `{"chat_id":1002,"text":"other user"}`)
+	post("editMessageText", `{"chat_id":1001,"message_id":1,"text":"Hello"}`)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.Chat(1001)) == 0 || !p.Chat(1001)[0].Edited {
+		if time.Now().After(deadline) {
+			t.Fatalf("chat 1001 = %+v, want the edited message", p.Chat(1001))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w := do(e, http.MethodGet, "/playground/chat?user=1001", "")
+	var got struct{ Messages []Message }
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Messages) != 1 || got.Messages[0].Text != "Hello" || got.Messages[0].Keyboard != nil {
+		t.Errorf("chat 1001 = %+v, want one message edited to Hello without its keyboard", got.Messages)
+	}
+}

@@ -35,7 +35,7 @@ type DeadLetter struct {
 // DeadLetters lists and resolves dead letters. Get, Replay and Drop return ErrNotFound
 // for an unknown id.
 type DeadLetters interface {
-	// List returns up to limit dead letters, oldest first.
+	// List returns up to limit dead letters, newest first.
 	List(ctx context.Context, limit int) ([]DeadLetter, error)
 	Get(ctx context.Context, id string) (DeadLetter, error)
 	// Replay queues the update again and removes the dead letter.

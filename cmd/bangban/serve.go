@@ -112,6 +112,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bot self-check: %w", checkErr)
 	}
 	logSelfCheck(log, check, checkErr)
+	if check.MigrateToChatID != 0 {
+		if err := st.RecordMigration(startCtx, staffChat, check.MigrateToChatID); err != nil {
+			log.Warn("record staff chat migration", "err", err)
+		}
+	}
 	username := cfg.botUsername
 	if username == "" {
 		username = check.Username

@@ -119,7 +119,10 @@ func TestWebhookRegisteredAtStart(t *testing.T) {
 }
 
 func TestGracefulShutdownReleasesLeases(t *testing.T) {
-	w := newWorld(t)
+	forEachTopology(t, testGracefulShutdownReleasesLeases)
+}
+
+func testGracefulShutdownReleasesLeases(t *testing.T, w *world) {
 	p := w.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -136,17 +139,19 @@ func TestGracefulShutdownReleasesLeases(t *testing.T) {
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)
 	}
-	rdb := w.redis.Client()
 	for shard := range 8 {
 		key := "{" + w.prefix + ":s0" + string(rune('0'+shard)) + "}:lease"
-		if n, err := rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
+		if n, err := w.rdb.Exists(ctx, key).Result(); err != nil || n != 0 {
 			t.Errorf("lease %s still held after shutdown (%v)", key, err)
 		}
 	}
 }
 
 func TestLongPolling(t *testing.T) {
-	w := newWorld(t)
+	forEachTopology(t, testLongPolling)
+}
+
+func testLongPolling(t *testing.T, w *world) {
 	if _, err := w.api.PushUpdate(message(701, 99, "/start")); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +173,7 @@ func TestLongPolling(t *testing.T) {
 		t.Error("a polling bot registered a webhook")
 	}
 	// The stored offset moves past what was queued, so a restart does not re-queue it.
-	off, err := w.redis.Client().Get(ctx, "{"+w.prefix+":g}:poller:offset").Int64()
+	off, err := w.rdb.Get(ctx, "{"+w.prefix+":g}:poller:offset").Int64()
 	if err != nil || off != 703 {
 		t.Errorf("stored poll offset = %d, %v; want 703", off, err)
 	}
@@ -194,7 +199,7 @@ func TestPollingRefusedWhileWebhookSet(t *testing.T) {
 func TestDeadLetterCommands(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	rdb := w.redis.Client()
+	rdb := w.rdb
 	// A dead letter as the worker leaves it: shard 0's dead-letter stream.
 	id, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: "{" + w.prefix + ":s00}:dead", Values: []any{
 		"sid", "1-0", "u", "42", "c", "7", "k", string(queue.KindTelegram), "r", `{"update_id":42}`, "err", "boom", "n", "5",

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/nanta-district/bangban/internal/redistest"
 	"github.com/nanta-district/bangban/internal/telegramtest"
 )
@@ -51,20 +53,56 @@ const (
 	staffChat  = -1001234567890
 )
 
-// world is one Redis, one fake Telegram and the bot processes sharing them.
+// world is one Redis deployment, one fake Telegram and the bot processes sharing them.
 type world struct {
-	t      *testing.T
-	redis  *redistest.Server
-	api    *telegramtest.Server
-	prefix string
+	t *testing.T
+	// redis is the server of a single-server world, nil on a cluster or Sentinel.
+	redis   *redistest.Server
+	cluster *redistest.ClusterGroup
+	url     string
+	rdb     redis.UniversalClient
+	api     *telegramtest.Server
+	prefix  string
+}
+
+// Redis deployments the end-to-end suite runs on.
+const (
+	single   = "single"
+	cluster  = "cluster"
+	sentinel = "sentinel"
+)
+
+var topologies = []string{single, cluster, sentinel}
+
+// forEachTopology runs test as a subtest on every Redis deployment.
+func forEachTopology(t *testing.T, test func(t *testing.T, w *world)) {
+	for _, topo := range topologies {
+		t.Run(topo, func(t *testing.T) { test(t, newWorldOn(t, topo)) })
+	}
 }
 
 func newWorld(t *testing.T, opts ...redistest.Option) *world {
 	t.Helper()
+	return newWorldOn(t, single, opts...)
+}
+
+func newWorldOn(t *testing.T, topo string, opts ...redistest.Option) *world {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test runs the binary")
 	}
-	w := &world{t: t, redis: redistest.Single(t, opts...), prefix: redistest.Prefix(t)}
+	w := &world{t: t, prefix: redistest.Prefix(t)}
+	switch topo {
+	case single:
+		w.redis = redistest.Single(t, opts...)
+		w.url, w.rdb = w.redis.URL(), w.redis.Client()
+	case cluster:
+		w.cluster = redistest.Cluster(t)
+		w.url, w.rdb = w.cluster.URL(), w.cluster.Client()
+	case sentinel:
+		g := redistest.Sentinel(t)
+		w.url, w.rdb = g.URL(), g.Client()
+	}
 	w.api = telegramtest.New(telegramtest.WithTB(t))
 	t.Cleanup(w.api.Close)
 	w.api.AddChat(telegramtest.Chat{ID: staffChat, Type: "supergroup", Title: "staff", IsForum: true,
@@ -86,7 +124,7 @@ func (w *world) env() []string {
 	return append(os.Environ(),
 		"BOT_TOKEN="+testToken, "BOT_API_URL="+w.api.URL(),
 		"WEBHOOK_URL=https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET="+testSecret,
-		"STAFF_CHAT_ID="+fmt.Sprint(staffChat), "REDIS_URL="+w.redis.URL(), "REDIS_PREFIX="+w.prefix,
+		"STAFF_CHAT_ID="+fmt.Sprint(staffChat), "REDIS_URL="+w.url, "REDIS_PREFIX="+w.prefix,
 		"LISTEN_ADDR=127.0.0.1:0", "QUEUE_SHARDS=8", "LEASE_TTL=1s", "LOG_LEVEL=info")
 }
 
@@ -334,7 +372,10 @@ func (w *world) check(chats int, want []string, maxRepeats int) {
 }
 
 func TestKillNineMidLoad(t *testing.T) {
-	w := newWorld(t)
+	forEachTopology(t, testKillNineMidLoad)
+}
+
+func testKillNineMidLoad(t *testing.T, w *world) {
 	p := w.start()
 	tg := &targets{}
 	tg.set(p.addr)
@@ -349,7 +390,10 @@ func TestKillNineMidLoad(t *testing.T) {
 }
 
 func TestTwoReplicasKillOne(t *testing.T) {
-	w := newWorld(t)
+	forEachTopology(t, testTwoReplicasKillOne)
+}
+
+func testTwoReplicasKillOne(t *testing.T, w *world) {
 	a, b := w.start(), w.start()
 	tg := &targets{}
 	tg.set(a.addr, b.addr)
@@ -362,7 +406,10 @@ func TestTwoReplicasKillOne(t *testing.T) {
 }
 
 func TestStalledReplicaCommitsNothing(t *testing.T) {
-	w := newWorld(t)
+	forEachTopology(t, testStalledReplicaCommitsNothing)
+}
+
+func testStalledReplicaCommitsNothing(t *testing.T, w *world) {
 	a, b := w.start(), w.start()
 	tg := &targets{}
 	tg.set(b.addr)

@@ -113,6 +113,10 @@ type shard struct {
 	lease store.Lease
 	wake  chan struct{}
 	stop  chan struct{}
+	// inflight counts the shard's running drains and drained is closed once the shard is
+	// stopped and none runs; both are guarded by Sender.mu.
+	inflight int
+	drained  chan struct{}
 }
 
 func (sh *shard) poke() {
@@ -177,21 +181,30 @@ func (s *Sender) AddShard(l store.Lease) {
 	if old, ok := s.shards[l.Shard]; ok {
 		close(old.stop)
 	}
-	sh := &shard{lease: l, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	sh := &shard{lease: l, wake: make(chan struct{}, 1), stop: make(chan struct{}), drained: make(chan struct{})}
 	s.shards[l.Shard] = sh
 	s.wg.Add(1)
 	go s.loop(sh)
 }
 
-// RemoveShard stops draining a shard; a call in flight finishes, and its completion is
-// refused by the store if the lease has moved on.
-func (s *Sender) RemoveShard(shard int) {
+// RemoveShard stops draining a shard. Calls in flight finish; the returned channel is
+// closed once they have been recorded, so the caller can release the lease only then
+// (a completion written after the release would be refused, and the message sent again).
+func (s *Sender) RemoveShard(shard int) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sh, ok := s.shards[shard]; ok {
-		close(sh.stop)
-		delete(s.shards, shard)
+	sh, ok := s.shards[shard]
+	if !ok {
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
+	close(sh.stop)
+	delete(s.shards, shard)
+	if sh.inflight == 0 {
+		close(sh.drained)
+	}
+	return sh.drained
 }
 
 // Notify wakes the drain of a shard at once, after a commit queued messages in it.
@@ -279,7 +292,13 @@ func (s *Sender) dispatch(sh *shard) (time.Time, error) {
 				return time.Time{}, nil
 			}
 			s.mu.Lock()
+			if sh.stopped() {
+				s.mu.Unlock()
+				<-s.sem
+				return time.Time{}, nil
+			}
 			s.busy[c.ChatID] = true
+			sh.inflight++
 			s.mu.Unlock()
 			s.wg.Add(1)
 			go s.drain(sh, c.ChatID)
@@ -296,6 +315,10 @@ func (s *Sender) drain(sh *shard, chat int64) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.busy, chat)
+		sh.inflight--
+		if sh.inflight == 0 && sh.stopped() {
+			close(sh.drained)
+		}
 		s.mu.Unlock()
 		<-s.sem
 		sh.poke()
@@ -360,7 +383,9 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
 	}
 	if s.valid != nil && !s.valid(l) {
 		// This replica may have stalled past its lease: the successor owns the head now,
-		// and a late send would arrive after the successor's later messages.
+		// and a late send would arrive after the successor's later messages. The attempt
+		// did not happen, so it is given back (when the lease is in fact still ours).
+		s.postpone(ctx, l, chat, c, false, 0)
 		return false
 	}
 	sent, err := s.api.Send(ctx, m)

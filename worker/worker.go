@@ -46,7 +46,9 @@ type Handler interface {
 // Sender delivers the outbox of the shards this replica holds.
 type Sender interface {
 	AddShard(l store.Lease)
-	RemoveShard(shard int)
+	// RemoveShard stops sending for a shard; the channel is closed when the calls in
+	// flight have been recorded.
+	RemoveShard(shard int) <-chan struct{}
 	Notify(shard int)
 }
 
@@ -88,8 +90,11 @@ type runner struct {
 	// validUntil is when the lease may expire in Redis by the local clock: the start of
 	// the last successful acquisition or renewal plus 90% of the TTL.
 	validUntil time.Time
-	stop       context.CancelFunc // stops reading; the current update still finishes
-	done       chan struct{}
+	// releasing is set while the worker and the sender finish before the lease is freed;
+	// the lease is still renewed meanwhile.
+	releasing bool
+	stop      context.CancelFunc // stops reading; the current update still finishes
+	done      chan struct{}
 }
 
 // New returns a Pool; Run starts it.
@@ -169,7 +174,7 @@ func (p *Pool) balance(ctx context.Context) error {
 	shards := p.o.Store.Shards()
 	n := max(len(live), 1)
 	target := (shards + n - 1) / n
-	held = p.leases()
+	held = p.active()
 	for i := 0; len(held) > target && i < len(held)-target; i++ {
 		p.stopRunner(held[len(held)-1-i].Shard, true)
 	}
@@ -202,6 +207,19 @@ func (p *Pool) leases() []store.Lease {
 	out := make([]store.Lease, 0, len(p.runners))
 	for _, r := range p.runners {
 		out = append(out, r.lease)
+	}
+	return out
+}
+
+// active returns the leases whose shards are being worked on, not being released.
+func (p *Pool) active() []store.Lease {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]store.Lease, 0, len(p.runners))
+	for _, r := range p.runners {
+		if !r.releasing {
+			out = append(out, r.lease)
+		}
 	}
 	return out
 }
@@ -250,32 +268,50 @@ func (p *Pool) startRunner(l store.Lease, acquired time.Time) {
 	}()
 }
 
-// stopRunner stops a shard's worker. It does not wait: the worker finishes the update in
-// hand in the background (a blocking read may take up to Block to return), and the lease
-// is released after that when release is set. Lease upkeep of the other shards must
-// never wait on one shard's worker.
+// stopRunner stops a shard's worker and sender. It does not wait: lease upkeep of the
+// other shards must never wait on one shard (a blocking read may take up to Block to
+// return). With release, the lease is kept and renewed until the worker has finished the
+// update in hand and the sender has recorded its calls in flight, then freed; without
+// (the lease is lost), the shard is dropped at once.
 func (p *Pool) stopRunner(shard int, release bool) {
 	p.mu.Lock()
 	r, ok := p.runners[shard]
-	delete(p.runners, shard)
+	if !ok || (release && r.releasing) {
+		p.mu.Unlock()
+		return
+	}
+	wasReleasing := r.releasing
+	if release {
+		r.releasing = true
+	} else {
+		delete(p.runners, shard)
+	}
 	p.mu.Unlock()
-	if !ok {
+	if wasReleasing {
 		return
 	}
 	r.stop()
+	var drained <-chan struct{} = closedChan
 	if p.o.Sender != nil {
-		p.o.Sender.RemoveShard(shard)
+		drained = p.o.Sender.RemoveShard(shard)
 	}
 	p.held.Add(-1)
 	metrics.ShardsHeld.Dec()
+	if !release {
+		return
+	}
 	p.stopping.Go(func() {
 		<-r.done
-		if !release {
-			return
-		}
+		<-drained
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		if err := p.o.Store.Release(ctx, r.lease); err != nil {
+		err := p.o.Store.Release(ctx, r.lease)
+		p.mu.Lock()
+		if p.runners[shard] == r {
+			delete(p.runners, shard)
+		}
+		p.mu.Unlock()
+		if err != nil {
 			p.o.Logger.Warn("release lease", "shard", shard, "err", err)
 			return
 		}
@@ -283,11 +319,45 @@ func (p *Pool) stopRunner(shard int, release bool) {
 	})
 }
 
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// renewAll renews every lease still held, during shutdown.
+func (p *Pool) renewAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	held := p.leases()
+	if len(held) == 0 {
+		return
+	}
+	sent := time.Now()
+	ok, err := p.o.Store.Renew(ctx, held, p.o.LeaseTTL)
+	if err != nil {
+		return
+	}
+	for i, l := range held {
+		if ok[i] {
+			p.renewed(l, sent)
+		}
+	}
+}
+
 func (p *Pool) shutdown() {
 	for _, l := range p.leases() {
 		p.stopRunner(l.Shard, true)
 	}
-	p.stopping.Wait()
+	// Keep renewing while the workers and senders finish, so no lease lapses meanwhile.
+	done := make(chan struct{})
+	go func() { p.stopping.Wait(); close(done) }()
+	tick := time.NewTicker(p.o.LeaseTTL / 3)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			p.renewAll()
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := p.o.Store.Leave(ctx, p.o.Replica); err != nil {

@@ -50,6 +50,8 @@ type config struct {
 
 	deadletterAfter       int
 	leaseTTL              time.Duration
+	// redisCheckSlots fails every script or transaction whose keys span hash slots.
+	redisCheckSlots bool
 	webhookMaxConnections int
 
 	// ephemeral allows the embedded in-process Redis with a real token.
@@ -120,6 +122,7 @@ var settings = []setting{
 	{env: "LOG_FORMAT", def: "json", usage: "json or text"},
 	{env: "DEADLETTER_AFTER", def: "5", usage: "failures after which an update becomes a dead letter"},
 	{env: "WEBHOOK_MAX_CONNECTIONS", def: "40", usage: "max_connections given to setWebhook (1-100)"},
+	{env: "REDIS_CHECK_SLOTS", def: "false", usage: "debug: refuse any script or MULTI whose keys span Redis Cluster hash slots", boolean: true},
 	{env: "LEASE_TTL", def: "5s", usage: "how long a stalled replica keeps its shards before another takes them over"},
 }
 
@@ -342,6 +345,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	} else {
 		c.webhookMaxConnections = n
 	}
+	if v, err := strconv.ParseBool(vals["REDIS_CHECK_SLOTS"]); err != nil {
+		bad("REDIS_CHECK_SLOTS must be true or false")
+	} else {
+		c.redisCheckSlots = v
+	}
 	if d, err := time.ParseDuration(vals["LEASE_TTL"]); err != nil || d < 300*time.Millisecond || d > time.Minute {
 		bad("LEASE_TTL must be a duration between 300ms and 1m")
 	} else {
@@ -475,6 +483,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("admin_token", redactSet(c.adminToken)),
 		slog.Int("broadcast_rate", c.broadcastRate),
 		slog.Bool("broadcast_paid", c.broadcastPaid),
+		slog.Bool("redis_check_slots", c.redisCheckSlots),
 		slog.String("content_dir", c.contentDir),
 		slog.String("tz", zone),
 		slog.String("log_level", c.logLevel.String()),

@@ -58,8 +58,9 @@ type world struct {
 	t *testing.T
 	// redis is the server of a single-server world, nil on a cluster or Sentinel.
 	redis   *redistest.Server
-	cluster *redistest.ClusterGroup
-	url     string
+	cluster  *redistest.ClusterGroup
+	sentinel *redistest.SentinelGroup
+	url      string
 	rdb     redis.UniversalClient
 	api     *telegramtest.Server
 	prefix  string
@@ -100,8 +101,8 @@ func newWorldOn(t *testing.T, topo string, opts ...redistest.Option) *world {
 		w.cluster = redistest.Cluster(t)
 		w.url, w.rdb = w.cluster.URL(), w.cluster.Client()
 	case sentinel:
-		g := redistest.Sentinel(t)
-		w.url, w.rdb = g.URL(), g.Client()
+		w.sentinel = redistest.Sentinel(t)
+		w.url, w.rdb = w.sentinel.URL(), w.sentinel.Client()
 	}
 	w.api = telegramtest.New(telegramtest.WithTB(t))
 	t.Cleanup(w.api.Close)
@@ -125,7 +126,7 @@ func (w *world) env() []string {
 		"BOT_TOKEN="+testToken, "BOT_API_URL="+w.api.URL(),
 		"WEBHOOK_URL=https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET="+testSecret,
 		"STAFF_CHAT_ID="+fmt.Sprint(staffChat), "REDIS_URL="+w.url, "REDIS_PREFIX="+w.prefix,
-		"LISTEN_ADDR=127.0.0.1:0", "QUEUE_SHARDS=8", "LEASE_TTL=1s", "LOG_LEVEL=info")
+		"LISTEN_ADDR=127.0.0.1:0", "QUEUE_SHARDS=8", "LEASE_TTL=1s", "LOG_LEVEL=info", "REDIS_CHECK_SLOTS=true")
 }
 
 func (w *world) start(extra ...string) *proc {

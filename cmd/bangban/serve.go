@@ -79,6 +79,10 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeRedis()
+	if cfg.redisCheckSlots {
+		rdb.AddHook(store.SlotCheck{})
+		blocking.AddHook(store.SlotCheck{})
+	}
 	st := store.New(rdb, blocking, cfg.redisPrefix, cfg.queueShards)
 	st.WaitReplicas(cfg.redisWaitReplicas)
 	startCtx, cancel := context.WithTimeout(ctx, 10*time.Second)

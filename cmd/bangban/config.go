@@ -48,10 +48,10 @@ type config struct {
 	logLevel   slog.Level
 	logFormat  string // json or text
 
-	deadletterAfter       int
-	leaseTTL              time.Duration
+	deadletterAfter int
+	leaseTTL        time.Duration
 	// redisCheckSlots fails every script or transaction whose keys span hash slots.
-	redisCheckSlots bool
+	redisCheckSlots       bool
 	webhookMaxConnections int
 
 	// ephemeral allows the embedded in-process Redis with a real token.

@@ -57,13 +57,13 @@ const (
 type world struct {
 	t *testing.T
 	// redis is the server of a single-server world, nil on a cluster or Sentinel.
-	redis   *redistest.Server
+	redis    *redistest.Server
 	cluster  *redistest.ClusterGroup
 	sentinel *redistest.SentinelGroup
 	url      string
-	rdb     redis.UniversalClient
-	api     *telegramtest.Server
-	prefix  string
+	rdb      redis.UniversalClient
+	api      *telegramtest.Server
+	prefix   string
 }
 
 // Redis deployments the end-to-end suite runs on.

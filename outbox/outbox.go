@@ -21,9 +21,9 @@ import (
 // Store is the part of *store.Store the sender uses.
 type Store interface {
 	ReadyChats(ctx context.Context, shard int, limit int64) ([]store.ReadyChat, error)
-	ClaimHead(ctx context.Context, l store.Lease, chatID int64, token string) (store.Claim, bool, error)
+	ClaimHead(ctx context.Context, l store.Lease, chatID int64, token, reservedID string) (store.Claim, bool, error)
 	Postpone(ctx context.Context, l store.Lease, chatID int64, c store.Claim, sent bool, at time.Time) error
-	Complete(ctx context.Context, l store.Lease, chatID int64, m queue.Message, res queue.Result) error
+	CompleteAndClaim(ctx context.Context, l store.Lease, chatID int64, m queue.Message, res queue.Result, token, reservedID string) (store.Claim, bool, error)
 	Unreachable(ctx context.Context, l store.Lease, chatID int64, m queue.Message) error
 	Take(ctx context.Context, m queue.Message, bulkRate float64) (time.Duration, bool, error)
 	RateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration, park bool) (bool, error)
@@ -89,12 +89,17 @@ type Sender struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	shards   map[int]*shard
-	busy     map[int64]bool
-	hold     map[int64]time.Time // chat -> not before (after a Redis error)
-	reserved map[int64]string    // chat -> id of the head whose pacing slot is taken
-	failures map[int64]int       // chat -> consecutive unsent/ambiguous attempts
+	mu     sync.Mutex
+	shards map[int]*shard
+	// busy holds the chats being drained; a chat notified meanwhile is set to true, so
+	// that a drain finding the outbox empty looks once more before it ends.
+	busy map[int64]bool
+	hold map[int64]time.Time // chat -> not before (after a Redis error)
+	// until keeps Notify from starting a chat this replica postponed before its time
+	// (pacing, backoff, 429); the ready set's timer starts it then.
+	until    map[int64]time.Time
+	reserved map[int64]string // chat -> id of the head whose pacing slot is taken
+	failures map[int64]int    // chat -> consecutive unsent/ambiguous attempts
 	// done keeps the outcome of a call whose completion could not be written, so the
 	// message is completed, not sent again, when it is claimed next.
 	done map[int64]finished
@@ -150,7 +155,7 @@ func New(o Options) *Sender {
 	return &Sender{
 		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate,
 		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
-		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{},
+		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]time.Time{},
 		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
 	}
 }
@@ -207,18 +212,60 @@ func (s *Sender) RemoveShard(shard int) <-chan struct{} {
 	return sh.drained
 }
 
-// Notify wakes the drain of a shard at once, after a commit queued messages in it.
-func (s *Sender) Notify(shard int) {
+// Notify starts draining chat's outbox at once, after a commit of the shard queued
+// messages in it, without scanning the shard's ready set. A chat this replica postponed
+// is left to the ready set's timer; when the chat is held back after a Redis error or
+// every sending slot is busy, the shard's ready set is scanned instead.
+func (s *Sender) Notify(shard int, chat int64) {
 	s.mu.Lock()
 	sh := s.shards[shard]
-	s.mu.Unlock()
-	if sh != nil {
-		sh.poke()
+	if sh == nil {
+		s.mu.Unlock()
+		return
 	}
+	if _, ok := s.busy[chat]; ok {
+		s.busy[chat] = true
+		s.mu.Unlock()
+		return
+	}
+	if u, ok := s.until[chat]; ok && time.Now().Before(u) {
+		s.mu.Unlock()
+		return
+	}
+	_, held := s.hold[chat]
+	s.mu.Unlock()
+	if !held {
+		select {
+		case s.sem <- struct{}{}:
+			if !s.start(sh, chat) {
+				<-s.sem
+			}
+			return
+		default:
+		}
+	}
+	sh.poke()
 }
 
-// loop scans a shard's ready set whenever it is woken (a commit, a chat's drain ending) or
-// the earliest postponed chat comes due; there is no polling at a fixed interval.
+// start begins draining chat with a sending slot the caller holds, unless the chat is
+// being drained already or the shard is stopped; it reports whether it did.
+func (s *Sender) start(sh *shard, chat int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, busy := s.busy[chat]; busy || sh.stopped() {
+		return false
+	}
+	s.busy[chat] = false
+	delete(s.until, chat)
+	sh.inflight++
+	s.wg.Add(1)
+	go s.drain(sh, chat)
+	return true
+}
+
+// loop scans a shard's ready set when the shard is added, whenever it is woken (a chat
+// postponed or held back, a notification that found no free slot) or the earliest
+// postponed chat comes due; there is no polling at a fixed interval.
 func (s *Sender) loop(sh *shard) {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
@@ -268,7 +315,7 @@ func (s *Sender) dispatch(sh *shard) (time.Time, error) {
 				break
 			}
 			s.mu.Lock()
-			busy := s.busy[c.ChatID]
+			_, busy := s.busy[c.ChatID]
 			h, held := s.hold[c.ChatID]
 			if held && !h.After(now) {
 				delete(s.hold, c.ChatID)
@@ -291,17 +338,13 @@ func (s *Sender) dispatch(sh *shard) (time.Time, error) {
 			case <-s.ctx.Done():
 				return time.Time{}, nil
 			}
-			s.mu.Lock()
-			if sh.stopped() {
-				s.mu.Unlock()
+			if !s.start(sh, c.ChatID) {
 				<-s.sem
-				return time.Time{}, nil
+				if sh.stopped() {
+					return time.Time{}, nil
+				}
+				continue
 			}
-			s.busy[c.ChatID] = true
-			sh.inflight++
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go s.drain(sh, c.ChatID)
 			started++
 		}
 		if int64(len(chats)) < limit || started == 0 || !next.IsZero() {
@@ -310,43 +353,99 @@ func (s *Sender) dispatch(sh *shard) (time.Time, error) {
 	}
 }
 
-// drain sends the head of a chat's outbox until it is empty or must wait.
+// drain sends the head of a chat's outbox until it is empty or must wait. Each completion
+// claims the next head in the same script, so a message costs one claim-or-complete script
+// and the drain ends without an extra claim.
 func (s *Sender) drain(sh *shard, chat int64) {
-	defer func() {
-		s.mu.Lock()
-		delete(s.busy, chat)
-		sh.inflight--
-		if sh.inflight == 0 && sh.stopped() {
-			close(sh.drained)
-		}
-		s.mu.Unlock()
-		<-s.sem
-		sh.poke()
-		s.wg.Done()
-	}()
 	// Redis calls are not cut by shutdown: a call that left must be recorded.
 	ctx := context.WithoutCancel(s.ctx)
-	for !sh.stopped() && s.ctx.Err() == nil && s.sendHead(ctx, sh.lease, chat) {
+	h := s.claim(ctx, sh.lease, chat)
+	for {
+		for h.next == claimed && !sh.stopped() && s.ctx.Err() == nil {
+			h = s.sendHead(ctx, sh.lease, chat, h.c)
+		}
+		if h.next == claimed {
+			// Stopping with a claim in hand: the attempt did not happen.
+			s.postpone(ctx, sh.lease, chat, h.c, false, 0)
+			h.next = stop
+		}
+		s.mu.Lock()
+		again := s.busy[chat] && h.next == empty && !sh.stopped() && s.ctx.Err() == nil
+		if !again {
+			delete(s.busy, chat)
+			sh.inflight--
+			if sh.inflight == 0 && sh.stopped() {
+				close(sh.drained)
+			}
+		} else {
+			s.busy[chat] = false
+		}
+		s.mu.Unlock()
+		if again {
+			// A commit queued messages while the outbox looked empty.
+			h = s.claim(ctx, sh.lease, chat)
+			continue
+		}
+		<-s.sem
+		if h.next == wait {
+			// The chat was postponed or held back: the scan sets the timer for it.
+			sh.poke()
+		}
+		s.wg.Done()
+		return
 	}
 }
 
-// sendHead claims, paces and sends the head of chat's outbox and records the outcome. It
-// reports whether the chat's next message may be sent right away.
-func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
-	c, ok, err := s.st.ClaimHead(ctx, l, chat, strconv.FormatUint(rand.Uint64(), 36))
+// next says what a drain does after a step.
+type next int
+
+const (
+	claimed next = iota // send the claimed head
+	again               // claim the head afresh (a bad head was dropped)
+	empty               // the outbox is empty
+	wait                // the chat was postponed or held back
+	stop                // the lease is lost
+)
+
+// head is the outcome of a drain's step: what to do next and, when claimed, the claim.
+type head struct {
+	next next
+	c    store.Claim
+}
+
+// claim claims the head of chat's outbox, taking its pacing slot unless it holds one.
+func (s *Sender) claim(ctx context.Context, l store.Lease, chat int64) head {
+	for {
+		c, ok, err := s.st.ClaimHead(ctx, l, chat, newToken(), s.reservedFor(chat))
+		if h := s.claimOutcome(chat, c, ok, err); h.next != again {
+			return h
+		}
+	}
+}
+
+func newToken() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
+// claimOutcome classifies the answer of a claim, or of a completion that claimed.
+func (s *Sender) claimOutcome(chat int64, c store.Claim, ok bool, err error) head {
 	switch {
 	case errors.Is(err, store.ErrBadMessage):
 		s.log.Error("dropped undecodable outbox message", "chat", chat, "err", err)
-		return true
+		return head{next: again}
 	case errors.Is(err, store.ErrLeaseLost):
-		return false
+		return head{next: stop}
 	case err != nil:
 		s.log.Warn("claim outbox head", "chat", chat, "err", err)
 		s.holdChat(chat)
-		return false
+		return head{next: wait}
 	case !ok:
-		return false
+		return head{next: empty}
 	}
+	return head{next: claimed, c: c}
+}
+
+// sendHead paces and sends the claimed head of chat's outbox and records the outcome,
+// claiming the next head when the chat may go on at once.
+func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c store.Claim) head {
 	m := c.Message
 	s.mu.Lock()
 	f, wasDone := s.done[chat]
@@ -361,15 +460,17 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
 		return s.complete(ctx, l, chat, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "ambiguous"})
 	}
 	if d := s.globalPause(ctx); d > 0 {
-		s.postpone(ctx, l, chat, c, false, d)
-		return false
+		return s.postpone(ctx, l, chat, c, false, d)
 	}
 	if !s.takeReserved(chat, m.ID) {
-		wait, reserved, err := s.st.Take(ctx, m, s.rate)
-		if err != nil {
-			s.log.Warn("take pacing slot", "chat", chat, "err", err)
-			s.postpone(ctx, l, chat, c, false, time.Second)
-			return false
+		wait, reserved := c.Wait, c.Reserved
+		if !c.Paced {
+			var err error
+			wait, reserved, err = s.st.Take(ctx, m, s.rate)
+			if err != nil {
+				s.log.Warn("take pacing slot", "chat", chat, "err", err)
+				return s.postpone(ctx, l, chat, c, false, time.Second)
+			}
 		}
 		if wait > 0 {
 			if reserved {
@@ -377,16 +478,14 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
 				s.reserved[chat] = m.ID
 				s.mu.Unlock()
 			}
-			s.postpone(ctx, l, chat, c, false, wait)
-			return false
+			return s.postpone(ctx, l, chat, c, false, wait)
 		}
 	}
 	if s.valid != nil && !s.valid(l) {
 		// This replica may have stalled past its lease: the successor owns the head now,
 		// and a late send would arrive after the successor's later messages. The attempt
 		// did not happen, so it is given back (when the lease is in fact still ours).
-		s.postpone(ctx, l, chat, c, false, 0)
-		return false
+		return s.postpone(ctx, l, chat, c, false, 0)
 	}
 	sent, err := s.api.Send(ctx, m)
 	metrics.Sends.WithLabelValues(m.Method, sent.Outcome.String()).Inc()
@@ -402,24 +501,24 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64) bool {
 		return s.complete(ctx, l, chat, m, res)
 	case tgapi.NotSent:
 		s.log.Warn("bot api call not sent", "chat", chat, "id", m.ID, "err", err)
-		s.postpone(ctx, l, chat, c, false, s.backoff(chat))
-		return false
+		return s.postpone(ctx, l, chat, c, false, s.backoff(chat))
 	case tgapi.Ambiguous:
 		s.log.Warn("bot api call outcome unknown", "chat", chat, "id", m.ID, "attempt", c.Attempt, "err", err)
-		s.postpone(ctx, l, chat, c, true, s.backoff(chat))
-		return false
+		return s.postpone(ctx, l, chat, c, true, s.backoff(chat))
 	case tgapi.RateLimited:
 		s.rateLimited(ctx, m, sent.RetryAfter)
-		s.postpone(ctx, l, chat, c, false, sent.RetryAfter)
-		return false
+		return s.postpone(ctx, l, chat, c, false, sent.RetryAfter)
 	case tgapi.Forbidden:
 		s.log.Info("chat unreachable; dropping its queued messages", "chat", m.ChatID, "err", err)
-		if err := s.st.Unreachable(ctx, l, chat, m); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		if err := s.st.Unreachable(ctx, l, chat, m); err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				return head{next: stop}
+			}
 			s.log.Warn("record unreachable chat", "chat", m.ChatID, "err", err)
 			s.holdChat(chat)
-			return false
+			return head{next: wait}
 		}
-		return true
+		return s.claim(ctx, l, chat)
 	case tgapi.Migrated:
 		s.log.Error("chat migrated to a supergroup; update its id where it is configured",
 			"alert", true, "chat", m.ChatID, "migrate_to_chat_id", sent.MigrateTo)
@@ -500,6 +599,13 @@ func (s *Sender) globalPause(ctx context.Context) time.Duration {
 	return max(s.pauseUntil.Sub(now), 0)
 }
 
+// reservedFor returns the id of chat's head whose pacing slot is already taken, if any.
+func (s *Sender) reservedFor(chat int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reserved[chat]
+}
+
 func (s *Sender) takeReserved(chat int64, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -525,26 +631,38 @@ func (s *Sender) holdChat(chat int64) {
 	s.mu.Unlock()
 }
 
-func (s *Sender) postpone(ctx context.Context, l store.Lease, chat int64, c store.Claim, sent bool, after time.Duration) {
-	err := s.st.Postpone(ctx, l, chat, c, sent, time.Now().Add(after))
-	if err != nil && !errors.Is(err, store.ErrLeaseLost) {
+func (s *Sender) postpone(ctx context.Context, l store.Lease, chat int64, c store.Claim, sent bool, after time.Duration) head {
+	at := time.Now().Add(after)
+	if after > 0 {
+		s.mu.Lock()
+		s.until[chat] = at
+		s.mu.Unlock()
+	}
+	err := s.st.Postpone(ctx, l, chat, c, sent, at)
+	switch {
+	case errors.Is(err, store.ErrLeaseLost):
+		return head{next: stop}
+	case err != nil:
 		s.log.Warn("postpone outbox message", "chat", chat, "id", c.Message.ID, "err", err)
 		s.holdChat(chat)
 	}
+	return head{next: wait}
 }
 
-func (s *Sender) complete(ctx context.Context, l store.Lease, chat int64, m queue.Message, res queue.Result) bool {
-	err := s.st.Complete(ctx, l, chat, m, res)
-	switch {
-	case errors.Is(err, store.ErrLeaseLost):
-		return false
-	case err != nil:
+// complete records m's outcome and claims the next head in the same script.
+func (s *Sender) complete(ctx context.Context, l store.Lease, chat int64, m queue.Message, res queue.Result) head {
+	c, ok, err := s.st.CompleteAndClaim(ctx, l, chat, m, res, newToken(), s.reservedFor(chat))
+	if err != nil && !errors.Is(err, store.ErrLeaseLost) && !errors.Is(err, store.ErrBadMessage) {
 		s.log.Warn("complete outbox message", "chat", chat, "id", m.ID, "err", err)
 		s.mu.Lock()
 		s.done[chat] = finished{id: m.ID, res: res}
 		s.mu.Unlock()
 		s.holdChat(chat)
-		return false
+		return head{next: wait}
 	}
-	return true
+	h := s.claimOutcome(chat, c, ok, err)
+	if h.next == again {
+		return s.claim(ctx, l, chat)
+	}
+	return h
 }

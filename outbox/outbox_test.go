@@ -85,7 +85,7 @@ func (e *env) enqueue(t *testing.T, chat int64, msgs ...queue.Message) {
 			t.Fatal(err)
 		}
 	}
-	e.snd.Notify(0)
+	e.snd.Notify(0, chat)
 }
 
 func text(id string, chat int64, s string) queue.Message {
@@ -339,5 +339,27 @@ func TestResultsFedBack(t *testing.T) {
 	}
 	if edits := e.fake.CallsFor("editMessageText"); len(edits) != 1 || edits[0].Status != http.StatusBadRequest {
 		t.Errorf("editMessageText calls = %+v, want one answered 400 message is not modified", edits)
+	}
+}
+
+// TestPacingHoldsAcrossNotifies commits a chat's messages one update at a time: a
+// notification must not start a chat that waits for its pacing slot.
+func TestPacingHoldsAcrossNotifies(t *testing.T) {
+	e := setup(t, "")
+	const c = 702
+	for i := range 5 {
+		e.enqueue(t, c, text(fmt.Sprint(i), c, fmt.Sprint("m", i)))
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := waitSends(t, e.fake, c, 5, 10*time.Second)
+	t0 := got[0].Time
+	for i, call := range got {
+		want := time.Duration(max(i-2, 0)) * time.Second
+		if d := call.Time.Sub(t0); d < want-150*time.Millisecond {
+			t.Errorf("message %d sent at +%v, want not before +%v (burst 3, then 1/s)", i, d, want)
+		}
+		if call.Params["text"] != fmt.Sprint("m", i) {
+			t.Errorf("message %d text = %q, want m%d (order)", i, call.Params["text"], i)
+		}
 	}
 }

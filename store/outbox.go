@@ -92,50 +92,110 @@ type Claim struct {
 	Attempt int
 	// Token identifies this claim in Postpone.
 	Token string
+	// Paced is true when the claim also took the message's pacing slot, as Take would
+	// have (Wait and Reserved are then Take's answer): the message is paced only in the
+	// scope of the outbox's own chat, which lives in the same slot. Otherwise the caller
+	// calls Take itself.
+	Paced    bool
+	Wait     time.Duration
+	Reserved bool
 }
 
-// claimScript marks the head of a chat's outbox as being sent. KEYS: lease, out, snd, ready.
-// ARGV: lease value, chat, claim token. Returns {-1} lease lost, {0} empty, {2, raw} an
-// undecodable head (removed), {1, raw, attempt}. The marker counts the attempts that may
-// have reached Telegram; replaying the same claim token (a retried script) does not count
-// again.
-var claimScript = redis.NewScript(`
+// takeLua is the GCRA token bucket of takeScript as a Lua function, shared with the claim
+// scripts: take(tat key, pause key, interval ms, burst) returns wait ms, reserved (0/1).
+const takeLua = `
+local function take(tatKey, pauseKey, interval, burst)
+  local p = redis.call('PTTL', pauseKey)
+  if p > 0 then return p, 0 end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local tau = (burst - 1) * interval
+  local tat = tonumber(redis.call('GET', tatKey)) or now
+  if tat < now then tat = now end
+  local wait = tat - tau - now
+  if wait < 0 then wait = 0 end
+  tat = tat + interval
+  redis.call('SET', tatKey, string.format('%d', tat), 'PX', tat - now + tau + 1000)
+  return wait, 1
+end
+`
+
+// claimLua marks the head of a chat's outbox as being sent and, when the head is paced in
+// the outbox chat's own scope, takes its pacing slot too (ChatScope, in Lua). It runs after
+// the lease check. KEYS: lease, out, snd, ready, pace, pause. ARGV: lease value, chat,
+// claim token, id of a head whose slot is already reserved, interval ms, burst. Returns
+// {0} empty, {2, raw} an undecodable head (removed), {1, raw, attempt, paced, wait ms,
+// reserved}. The marker counts the attempts that may have reached Telegram; replaying the
+// same claim token (a retried script) does not count again. A replay takes a second pacing
+// slot, which only makes pacing stricter.
+var claimLua = takeLua + fmt.Sprintf(`
+local function claim()
+  local head = redis.call('LINDEX', KEYS[2], 0)
+  if not head then
+    redis.call('ZREM', KEYS[4], ARGV[2])
+    return {0}
+  end
+  local ok, m = pcall(cjson.decode, head)
+  if not ok or type(m) ~= 'table' or type(m.id) ~= 'string' then
+    redis.call('LPOP', KEYS[2])
+    redis.call('DEL', KEYS[3])
+    return {2, head}
+  end
+  local s = redis.call('HMGET', KEYS[3], 'id', 'n', 'tok')
+  local n = 1
+  if s[1] == m.id then
+    n = tonumber(s[2]) or 0
+    if s[3] ~= ARGV[3] then n = n + 1 end
+  end
+  redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
+  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and (m.m == %q or m.m == %q) then
+    local wait, reserved = take(KEYS[5], KEYS[6], tonumber(ARGV[5]), tonumber(ARGV[6]))
+    return {1, head, n, 1, wait, reserved}
+  end
+  return {1, head, n, 0}
+end
+`, queue.LaneBulk, queue.MethodSendMessage, queue.MethodEditMessageText)
+
+// claimScript is claimLua behind the lease check; {-1} when the lease is lost.
+var claimScript = redis.NewScript(claimLua + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
-local head = redis.call('LINDEX', KEYS[2], 0)
-if not head then
-  redis.call('ZREM', KEYS[4], ARGV[2])
-  return {0}
-end
-local ok, m = pcall(cjson.decode, head)
-if not ok or type(m) ~= 'table' or type(m.id) ~= 'string' then
-  redis.call('LPOP', KEYS[2])
-  redis.call('DEL', KEYS[3])
-  return {2, head}
-end
-local s = redis.call('HMGET', KEYS[3], 'id', 'n', 'tok')
-local n = 1
-if s[1] == m.id then
-  n = tonumber(s[2]) or 0
-  if s[3] ~= ARGV[3] then n = n + 1 end
-end
-redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
-return {1, head, n}
+return claim()
 `)
 
 // ClaimHead marks the head of chatID's outbox as being sent, under token (unique per
-// claim; a retried call with the same token claims once). ok is false when the outbox is
-// empty (the chat then leaves the ready set). It returns ErrLeaseLost, having written
-// nothing, when l is no longer held, and an error wrapping ErrBadMessage when the head could
-// not be decoded and was dropped.
-func (s *Store) ClaimHead(ctx context.Context, l Lease, chatID int64, token string) (c Claim, ok bool, err error) {
-	t := s.tag(l.Shard)
-	k := s.keys(l.Shard)
-	res, err := claimScript.Run(ctx, s.rdb,
-		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready},
-		l.value(), chatID, token).Slice()
+// claim; a retried call with the same token claims once), and takes its pacing slot when
+// it can (Claim.Paced) unless the head is reservedID, whose slot the caller already holds.
+// ok is false when the outbox is empty (the chat then leaves the ready set). It returns
+// ErrLeaseLost, having written nothing, when l is no longer held, and an error wrapping
+// ErrBadMessage when the head could not be decoded and was dropped.
+func (s *Store) ClaimHead(ctx context.Context, l Lease, chatID int64, token, reservedID string) (c Claim, ok bool, err error) {
+	res, err := claimScript.Run(ctx, s.rdb, s.claimKeys(l, chatID), s.claimArgs(l, chatID, token, reservedID)...).Slice()
 	if err != nil {
 		return Claim{}, false, fmt.Errorf("claim head of chat %d: %w", chatID, err)
 	}
+	return s.claimed(ctx, l, chatID, token, res)
+}
+
+// claimKeys are the keys of claimLua, in order; completeScript adds the stream.
+func (s *Store) claimKeys(l Lease, chatID int64) []string {
+	t := s.tag(l.Shard)
+	k := s.keys(l.Shard)
+	return []string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready,
+		chatKey(t, kindPace, chatID), chatKey(t, kindPause, chatID)}
+}
+
+// claimArgs are the arguments of claimLua, in order; the chat's own scope sets the pace.
+func (s *Store) claimArgs(l Lease, chatID int64, token, reservedID string) []any {
+	scope := ScopePrivate
+	if chatID < 0 {
+		scope = ScopeGroup
+	}
+	burst, interval := limits(scope)
+	return []any{l.value(), chatID, token, reservedID, interval.Milliseconds(), burst}
+}
+
+// claimed turns claimLua's answer into ClaimHead's results.
+func (s *Store) claimed(ctx context.Context, l Lease, chatID int64, token string, res []any) (Claim, bool, error) {
 	code, _ := res[0].(int64)
 	switch code {
 	case -1:
@@ -147,7 +207,12 @@ func (s *Store) ClaimHead(ctx context.Context, l Lease, chatID int64, token stri
 	}
 	raw, _ := res[1].(string)
 	n, _ := res[2].(int64)
-	c = Claim{Attempt: int(n), Token: token}
+	c := Claim{Attempt: int(n), Token: token}
+	if paced, _ := res[3].(int64); paced == 1 {
+		wait, _ := res[4].(int64)
+		reserved, _ := res[5].(int64)
+		c.Paced, c.Wait, c.Reserved = true, time.Duration(wait)*time.Millisecond, reserved == 1
+	}
 	if err := json.Unmarshal([]byte(raw), &c.Message); err != nil {
 		// The script found a string id, so the entry is JSON with fields of the wrong type
 		// (written by another release): drop it by that id, as the script drops non-JSON.
@@ -208,31 +273,33 @@ func (s *Store) Postpone(ctx context.Context, l Lease, chatID int64, c Claim, se
 	return nil
 }
 
-// completeScript removes a finished head. KEYS: lease, out, snd, ready, stream.
-// ARGV: lease value, message id, chat, now ms, result JSON (empty for none). Replayed after
-// the head was popped, it finds another head (ids are unique within an outbox) and
-// neither pops nor reports again.
-var completeScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-local done = 0
+// completeScript removes a finished head and, given a claim token, claims the next one
+// (claimLua), so that a drain needs one script per message. KEYS: those of claimLua, then
+// stream. ARGV: those of claimLua (an empty token claims nothing), message id, now ms,
+// result JSON (empty for none). Replayed after the head was popped, it finds another head
+// (ids are unique within an outbox) and neither pops nor reports again; the claim replays
+// as claimLua does.
+var completeScript = redis.NewScript(claimLua + `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local head = redis.call('LINDEX', KEYS[2], 0)
 if head then
   local ok, m = pcall(cjson.decode, head)
-  if ok and type(m) == 'table' and m.id == ARGV[2] then
+  if ok and type(m) == 'table' and m.id == ARGV[7] then
     redis.call('LPOP', KEYS[2])
-    done = 1
-    if ARGV[5] ~= '' then
-      redis.call('XADD', KEYS[5], '*', 'u', '0', 'c', ARGV[3], 'k', 'result', 'r', ARGV[5])
+    if ARGV[9] ~= '' then
+      redis.call('XADD', KEYS[7], '*', 'u', '0', 'c', ARGV[2], 'k', 'result', 'r', ARGV[9])
     end
   end
 end
-if redis.call('HGET', KEYS[3], 'id') == ARGV[2] then redis.call('DEL', KEYS[3]) end
+if redis.call('HGET', KEYS[3], 'id') == ARGV[7] then redis.call('DEL', KEYS[3]) end
 if redis.call('LLEN', KEYS[2]) > 0 then
-  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+  redis.call('ZADD', KEYS[4], ARGV[8], ARGV[2])
 else
-  redis.call('ZREM', KEYS[4], ARGV[3])
+  redis.call('ZREM', KEYS[4], ARGV[2])
+  return {0}
 end
-return done
+if ARGV[3] == '' then return {0} end
+return claim()
 `)
 
 // Complete removes message m from the head of chatID's outbox after its call finished
@@ -242,25 +309,38 @@ return done
 // head does nothing. It returns ErrLeaseLost, having written nothing, when l is no longer
 // held.
 func (s *Store) Complete(ctx context.Context, l Lease, chatID int64, m queue.Message, res queue.Result) error {
-	t := s.tag(l.Shard)
-	k := s.keys(l.Shard)
+	_, err := s.complete(ctx, l, chatID, m, res, "", "")
+	return err
+}
+
+// CompleteAndClaim is Complete followed, in the same script, by ClaimHead(token,
+// reservedID) of the next head: ok is false when the outbox is now empty.
+func (s *Store) CompleteAndClaim(ctx context.Context, l Lease, chatID int64, m queue.Message, res queue.Result, token, reservedID string) (c Claim, ok bool, err error) {
+	out, err := s.complete(ctx, l, chatID, m, res, token, reservedID)
+	if err != nil {
+		return Claim{}, false, err
+	}
+	return s.claimed(ctx, l, chatID, token, out)
+}
+
+func (s *Store) complete(ctx context.Context, l Lease, chatID int64, m queue.Message, res queue.Result, token, reservedID string) ([]any, error) {
 	var r []byte
 	if m.WantResult {
 		var err error
 		if r, err = json.Marshal(res); err != nil {
-			return fmt.Errorf("encode result of message %s: %w", m.ID, err)
+			return nil, fmt.Errorf("encode result of message %s: %w", m.ID, err)
 		}
 	}
-	n, err := completeScript.Run(ctx, s.rdb,
-		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready, k.stream},
-		l.value(), m.ID, chatID, time.Now().UnixMilli(), r).Int()
+	keys := append(s.claimKeys(l, chatID), s.keys(l.Shard).stream)
+	args := append(s.claimArgs(l, chatID, token, reservedID), m.ID, time.Now().UnixMilli(), r)
+	out, err := completeScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
-		return fmt.Errorf("complete message %s of chat %d: %w", m.ID, chatID, err)
+		return nil, fmt.Errorf("complete message %s of chat %d: %w", m.ID, chatID, err)
 	}
-	if n < 0 {
-		return ErrLeaseLost
+	if code, _ := out[0].(int64); code < 0 {
+		return nil, ErrLeaseLost
 	}
-	return nil
+	return out, nil
 }
 
 // unreachableScript records that the bot cannot write to a chat and drops the messages
@@ -330,21 +410,18 @@ func (s *Store) Unreachable(ctx context.Context, l Lease, chatID int64, m queue.
 // {wait ms, reserved}: while the scope is paused nothing is reserved and the pause's rest
 // is returned. Clocks come from the server (TIME) because replicas share the buckets. A
 // replay reserves a second slot, which only makes pacing stricter.
-var takeScript = redis.NewScript(`
-local p = redis.call('PTTL', KEYS[2])
-if p > 0 then return {p, 0} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tau = (tonumber(ARGV[2]) - 1) * interval
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local wait = tat - tau - now
-if wait < 0 then wait = 0 end
-tat = tat + interval
-redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', tat - now + tau + 1000)
-return {wait, 1}
+var takeScript = redis.NewScript(takeLua + `
+local wait, reserved = take(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+return {wait, reserved}
 `)
+
+// limits returns the burst and interval of a chat scope.
+func limits(scope string) (burst int, interval time.Duration) {
+	if scope == ScopeGroup {
+		return groupBurst, groupInterval
+	}
+	return privateBurst, privateInterval
+}
 
 // Take reserves m's sending slot in every scope that paces it (its chat scope, and the bulk
 // lane for LaneBulk at bulkRate messages per second) and returns how long to wait before
@@ -354,10 +431,7 @@ return {wait, 1}
 func (s *Store) Take(ctx context.Context, m queue.Message, bulkRate float64) (wait time.Duration, reserved bool, err error) {
 	reserved = true
 	if scope := ChatScope(m); scope != "" {
-		burst, interval := privateBurst, privateInterval
-		if scope == ScopeGroup {
-			burst, interval = groupBurst, groupInterval
-		}
+		burst, interval := limits(scope)
 		t := s.tag(queue.Shard(m.ChatID, s.shards))
 		w, r, err := s.take(ctx, chatKey(t, kindPace, m.ChatID), chatKey(t, kindPause, m.ChatID), interval, burst)
 		if err != nil {

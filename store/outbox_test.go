@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,7 +85,7 @@ func TestClaimCompleteFeedsResult(t *testing.T) {
 		queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "one", WantResult: true, Ref: "ticket:1"},
 		queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: chat, Text: "two"})
 
-	c, ok, err := s.ClaimHead(ctx, l, chat, "t1")
+	c, ok, err := s.ClaimHead(ctx, l, chat, "t1", "")
 	if err != nil || !ok || c.Message.ID != "a" || c.Attempt != 1 {
 		t.Fatalf("ClaimHead = %+v, %v, %v; want message a, attempt 1", c, ok, err)
 	}
@@ -109,14 +110,14 @@ func TestClaimCompleteFeedsResult(t *testing.T) {
 	if len(ready) != 1 || ready[0].ChatID != chat {
 		t.Errorf("ReadyChats = %v, want chat %d still ready", ready, chat)
 	}
-	c, _, _ = s.ClaimHead(ctx, l, chat, "t2")
+	c, _, _ = s.ClaimHead(ctx, l, chat, "t2", "")
 	if err := s.Complete(ctx, l, chat, c.Message, queue.Result{}); err != nil {
 		t.Fatal(err)
 	}
 	if ready, _ := s.ReadyChats(ctx, 0, 10); len(ready) != 0 {
 		t.Errorf("ReadyChats after draining = %v, want none", ready)
 	}
-	if _, ok, err := s.ClaimHead(ctx, l, chat, "t3"); ok || err != nil {
+	if _, ok, err := s.ClaimHead(ctx, l, chat, "t3", ""); ok || err != nil {
 		t.Errorf("ClaimHead of an empty outbox = %v, %v; want nothing", ok, err)
 	}
 }
@@ -136,12 +137,12 @@ func TestAttemptsCountOnlyPossibleDeliveries(t *testing.T) {
 		{"t3", false, 2},
 	}
 	for _, st := range steps {
-		c, _, err := s.ClaimHead(ctx, l, chat, st.token)
+		c, _, err := s.ClaimHead(ctx, l, chat, st.token, "")
 		if err != nil || c.Attempt != st.want {
 			t.Fatalf("ClaimHead(%s) attempt = %d, %v; want %d", st.token, c.Attempt, err, st.want)
 		}
 		// A retried claim script must not count again.
-		if c2, _, _ := s.ClaimHead(ctx, l, chat, st.token); c2.Attempt != st.want {
+		if c2, _, _ := s.ClaimHead(ctx, l, chat, st.token, ""); c2.Attempt != st.want {
 			t.Errorf("ClaimHead(%s) replayed attempt = %d, want %d", st.token, c2.Attempt, st.want)
 		}
 		if err := s.Postpone(ctx, l, chat, c, st.sent, time.Now()); err != nil {
@@ -156,7 +157,7 @@ func TestStaleLeaseWritesNothing(t *testing.T) {
 	const chat = 9
 	m := queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "x", WantResult: true}
 	queueOutbox(t, s, chat, m)
-	c, _, err := s.ClaimHead(ctx, l, chat, "t1")
+	c, _, err := s.ClaimHead(ctx, l, chat, "t1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestStaleLeaseWritesNothing(t *testing.T) {
 	}
 	before, _ := s.rdb.HGetAll(ctx, chatKey(s.tag(0), kindSending, chat)).Result()
 	checks := map[string]error{
-		"ClaimHead":   func() error { _, _, err := s.ClaimHead(ctx, l, chat, "t2"); return err }(),
+		"ClaimHead":   func() error { _, _, err := s.ClaimHead(ctx, l, chat, "t2", ""); return err }(),
 		"Postpone":    s.Postpone(ctx, l, chat, c, false, time.Now()),
 		"Complete":    s.Complete(ctx, l, chat, m, queue.Result{MessageID: 1}),
 		"Unreachable": s.Unreachable(ctx, l, chat, m),
@@ -196,7 +197,7 @@ func TestUnreachableDropsOnlyThatChat(t *testing.T) {
 		queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "x"},
 		queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: staff, Text: "relay"},
 		queue.Message{ID: "c", Method: queue.MethodSendMessage, ChatID: chat, Text: "y", WantResult: true, Ref: "r"})
-	c, _, _ := s.ClaimHead(ctx, l, chat, "t1")
+	c, _, _ := s.ClaimHead(ctx, l, chat, "t1", "")
 	if err := s.Unreachable(ctx, l, chat, c.Message); err != nil {
 		t.Fatal(err)
 	}
@@ -299,11 +300,91 @@ func TestBadHeadIsDropped(t *testing.T) {
 	s.rdb.RPush(ctx, key, "not json", `{"id":"x","chat":"wrong type"}`)
 	queueOutbox(t, s, chat, queue.Message{ID: "ok", Method: queue.MethodSendMessage, ChatID: chat})
 	for i := range 2 {
-		if _, _, err := s.ClaimHead(ctx, l, chat, "t"); !errors.Is(err, ErrBadMessage) {
+		if _, _, err := s.ClaimHead(ctx, l, chat, "t", ""); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("ClaimHead of bad head #%d = %v, want ErrBadMessage", i+1, err)
 		}
 	}
-	if c, ok, err := s.ClaimHead(ctx, l, chat, "t"); !ok || err != nil || c.Message.ID != "ok" {
+	if c, ok, err := s.ClaimHead(ctx, l, chat, "t", ""); !ok || err != nil || c.Message.ID != "ok" {
 		t.Errorf("ClaimHead after bad heads = %+v, %v, %v; want message ok", c, ok, err)
+	}
+}
+
+func TestClaimTakesOwnChatPacing(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat, staff = 15, -200
+	var msgs []queue.Message
+	for _, id := range []string{"1", "2", "3", "4"} {
+		msgs = append(msgs, queue.Message{ID: id, Method: queue.MethodSendMessage, ChatID: chat, Text: id})
+	}
+	msgs = append(msgs,
+		queue.Message{ID: "relay", Method: queue.MethodSendMessage, ChatID: staff, Text: "to staff"},
+		queue.Message{ID: "bulk", Method: queue.MethodSendMessage, ChatID: chat, Lane: queue.LaneBulk, Text: "notice"},
+		queue.Message{ID: "answer", Method: queue.MethodAnswerCallbackQuery, ChatID: chat, CallbackID: "q"})
+	queueOutbox(t, s, chat, msgs...)
+
+	c, ok, err := s.ClaimHead(ctx, l, chat, "t1", "")
+	if err != nil || !ok || !c.Paced || !c.Reserved || c.Wait != 0 {
+		t.Fatalf("ClaimHead(1) = %+v, %v, %v; want paced, reserved, no wait", c, ok, err)
+	}
+	// Each completion claims the next head and takes its slot: burst 3, then 1/s.
+	wantWait := []time.Duration{0, 0, time.Second}
+	for i, w := range wantWait {
+		next, ok, err := s.CompleteAndClaim(ctx, l, chat, c.Message, queue.Result{}, fmt.Sprint("t", i+2), "")
+		if err != nil || !ok || next.Message.ID != msgs[i+1].ID || next.Attempt != 1 || !next.Paced {
+			t.Fatalf("CompleteAndClaim(%s) = %+v, %v, %v; want %s claimed and paced", c.Message.ID, next, ok, err, msgs[i+1].ID)
+		}
+		if next.Wait < w-100*time.Millisecond || next.Wait > w+50*time.Millisecond {
+			t.Errorf("claim of %s waits %v, want about %v", next.Message.ID, next.Wait, w)
+		}
+		c = next
+	}
+	// The fourth message was not sent (it must wait): claimed again with its slot held,
+	// it must not take a second one.
+	if err := s.Postpone(ctx, l, chat, c, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := s.ClaimHead(ctx, l, chat, "t5", "4")
+	if err != nil || again.Message.ID != "4" || again.Paced {
+		t.Errorf("ClaimHead with its slot reserved = %+v, %v; want message 4, not paced again", again, err)
+	}
+	// Relays, broadcasts and answers are paced by Take, not by the claim.
+	for _, id := range []string{"relay", "bulk", "answer"} {
+		next, ok, err := s.CompleteAndClaim(ctx, l, chat, again.Message, queue.Result{}, "t-"+id, "")
+		if err != nil || !ok || next.Message.ID != id || next.Paced {
+			t.Errorf("CompleteAndClaim before %s = %+v, %v, %v; want %s claimed, not paced", id, next, ok, err, id)
+		}
+		again = next
+	}
+	if _, ok, err := s.CompleteAndClaim(ctx, l, chat, again.Message, queue.Result{}, "t-end", ""); ok || err != nil {
+		t.Errorf("CompleteAndClaim of the last message = %v, %v; want nothing left", ok, err)
+	}
+	if ready, _ := s.ReadyChats(ctx, 0, 10); len(ready) != 0 {
+		t.Errorf("ReadyChats after draining = %v, want none", ready)
+	}
+}
+
+func TestCompleteAndClaimReplay(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 16
+	a := queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "one", WantResult: true, Ref: "r"}
+	queueOutbox(t, s, chat, a, queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: chat, Text: "two"})
+	if _, _, err := s.ClaimHead(ctx, l, chat, "t1", ""); err != nil {
+		t.Fatal(err)
+	}
+	// go-redis may run the script twice: a must be popped and reported once, and b's
+	// claim counted once.
+	for i := range 2 {
+		c, ok, err := s.CompleteAndClaim(ctx, l, chat, a, queue.Result{MessageRef: "r", ChatID: chat, MessageID: 9}, "t2", "")
+		if err != nil || !ok || c.Message.ID != "b" || c.Attempt != 1 {
+			t.Errorf("CompleteAndClaim #%d = %+v, %v, %v; want b, attempt 1", i+1, c, ok, err)
+		}
+	}
+	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"b"}) {
+		t.Errorf("outbox = %v, want [b]", got)
+	}
+	if n := len(results(t, s)); n != 1 {
+		t.Errorf("%d results reported, want 1", n)
 	}
 }

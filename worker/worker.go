@@ -49,7 +49,8 @@ type Sender interface {
 	// RemoveShard stops sending for a shard; the channel is closed when the calls in
 	// flight have been recorded.
 	RemoveShard(shard int) <-chan struct{}
-	Notify(shard int)
+	// Notify says that a commit of the shard queued messages in chat's outbox.
+	Notify(shard int, chat int64)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -477,7 +478,7 @@ func (p *Pool) process(stop context.Context, l store.Lease, u queue.Update) bool
 		}
 		metrics.ProcessingSeconds.Observe(time.Since(start).Seconds())
 		if len(eff.Outbox) > 0 && p.o.Sender != nil {
-			p.o.Sender.Notify(l.Shard)
+			p.o.Sender.Notify(l.Shard, u.ChatID)
 		}
 		return true
 	}

@@ -11,6 +11,9 @@ import (
 
 // tag returns the hash tag of a shard, e.g. "{bangban:s07}".
 func (s *Store) tag(shard int) string {
+	if shard >= 0 && shard < len(s.tags) {
+		return s.tags[shard]
+	}
 	return fmt.Sprintf("{%s:s%02d}", s.prefix, shard)
 }
 
@@ -37,7 +40,7 @@ type shardKeys struct {
 func (s *Store) keys(shard int) shardKeys {
 	t := s.tag(shard)
 	return shardKeys{
-		stream: t + ":q",
+		stream: t + streamSuffix,
 		lease:  t + ":lease",
 		epoch:  t + ":epoch",
 		fails:  t + ":fails",
@@ -59,3 +62,6 @@ const (
 )
 
 const groupName = "w"
+
+// streamSuffix ends the key of a shard's stream (shardKeys.stream).
+const streamSuffix = ":q"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -26,12 +27,20 @@ type Store struct {
 	prefix       string
 	shards       int
 	waitReplicas int
+	tags         []string // tag of each shard, built once: keys are built per call
+
+	apOnce sync.Once
+	ap     redis.Scripter // see appender
 }
 
 // New returns a Store over rdb. Blocking stream reads use blocking, so that intake never
 // waits behind them for a pool connection; it may be rdb itself in tests.
 func New(rdb, blocking redis.UniversalClient, prefix string, shards int) *Store {
-	return &Store{rdb: rdb, blocking: blocking, prefix: prefix, shards: shards}
+	s := &Store{rdb: rdb, blocking: blocking, prefix: prefix, shards: shards, tags: make([]string, max(shards, 0))}
+	for i := range s.tags {
+		s.tags[i] = fmt.Sprintf("{%s:s%02d}", prefix, i)
+	}
+	return s
 }
 
 // WaitReplicas makes Append wait until n replicas acknowledged each update

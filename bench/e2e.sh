@@ -43,7 +43,15 @@ for i in $(seq "$REPEAT"); do
   # exec keeps the shell's pid, so the load generator can report its own CPU as loadgen=$$.
   B=$B R=$R A=$A sh -c 'exec "$0" "$@" -pids "bot=$B,redis=$R,fakeapi=$A,loadgen=$$"' "$work/openloop" \
     -url "http://127.0.0.1:$HP/telegram/webhook" -secret bench -api "http://127.0.0.1:$AP" -rates "$RATES" -stage "$STAGE" \
-    2>&1 | sed "s/^/{\"run\":$i,\"stage\":/; s/\$/}/"
+    2>&1 | tee "$work/stages" | sed "s/^/{\"run\":$i,\"stage\":/; s/\$/}/"
+  # Redis round trips per update over the run: the figure the sender's scripts are tuned by.
+  redis-cli -p "$RP" info commandstats | python3 -c '
+import json, re, sys
+n = sum(json.loads(l).get("updates", 0) for l in open(sys.argv[1]) if l.startswith("{"))
+calls = {m[1]: int(m[2]) for m in re.finditer(r"cmdstat_([a-z|]+):calls=(\d+)", sys.stdin.read())}
+per = {k: round(v / max(n, 1), 2) for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v / max(n, 1) >= 0.01}
+print("# redis calls per update (run %s, %d updates): total %.2f %s" % (sys.argv[2], n, sum(per.values()), json.dumps(per)))
+' "$work/stages" "$i" >&2
   kill "$B" 2>/dev/null || true; wait "$B" 2>/dev/null || true  # the bot first: it releases its leases
   kill "$A" "$R" 2>/dev/null || true; wait "$A" "$R" 2>/dev/null || true
   if [ -s "$work/bangban.log" ]; then echo "# bot log (run $i):" >&2; tail -5 "$work/bangban.log" >&2; fi

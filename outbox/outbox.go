@@ -370,8 +370,8 @@ func (s *Sender) drain(sh *shard, chat int64) {
 			h.next = stop
 		}
 		s.mu.Lock()
-		again := s.busy[chat] && h.next == empty && !sh.stopped() && s.ctx.Err() == nil
-		if !again {
+		renotified := s.busy[chat] && h.next == empty && !sh.stopped() && s.ctx.Err() == nil
+		if !renotified {
 			delete(s.busy, chat)
 			sh.inflight--
 			if sh.inflight == 0 && sh.stopped() {
@@ -381,7 +381,7 @@ func (s *Sender) drain(sh *shard, chat int64) {
 			s.busy[chat] = false
 		}
 		s.mu.Unlock()
-		if again {
+		if renotified {
 			// A commit queued messages while the outbox looked empty.
 			h = s.claim(ctx, sh.lease, chat)
 			continue
@@ -404,7 +404,7 @@ const (
 	again               // claim the head afresh (a bad head was dropped)
 	empty               // the outbox is empty
 	wait                // the chat was postponed or held back
-	stop                // the lease is lost
+	stop                // the drain ends: lease lost or shard stopped
 )
 
 // head is the outcome of a drain's step: what to do next and, when claimed, the claim.

@@ -20,7 +20,7 @@ func TestEmbeddedEngine(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
-	s := store.New(rdb, rdb, "emb", 1)
+	s := store.New(rdb, rdb, "emb", 2)
 	if err := s.CheckShards(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +30,24 @@ func TestEmbeddedEngine(t *testing.T) {
 			t.Fatalf("Append #%d = %v, %v; want %v", i, dup, err, want)
 		}
 	}
-	l, ok, err := s.Acquire(ctx, 0, "a", time.Second)
+	sh := queue.Shard(8, 2)
+	l, ok, err := s.Acquire(ctx, sh, "a", time.Second)
 	if err != nil || !ok {
 		t.Fatalf("Acquire = %v, %v", ok, err)
 	}
-	if err := s.EnsureGroup(ctx, 0); err != nil {
+	if err := s.EnsureGroup(ctx, sh); err != nil {
 		t.Fatal(err)
+	}
+	// An empty shard of the embedded engine waits, and wakes for a new entry.
+	l2, _, err := s.Acquire(ctx, 1-sh, "a", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureGroup(ctx, 1-sh); err != nil {
+		t.Fatal(err)
+	}
+	if us, err := s.Read(ctx, l2, 10, 20*time.Millisecond); err != nil || len(us) != 0 {
+		t.Fatalf("Read of an empty shard = %v, %v; want nothing after the wait", us, err)
 	}
 	us, err := s.Read(ctx, l, 10, 0)
 	if err != nil || len(us) != 1 {
@@ -54,7 +66,7 @@ func TestEmbeddedEngine(t *testing.T) {
 	if held, err := s.Renew(ctx, []store.Lease{l}, time.Second); err != nil || !held[0] {
 		t.Fatalf("Renew = %v, %v", held, err)
 	}
-	if ms, err := s.Outbox(ctx, 0, 8); err != nil || len(ms) != 1 {
+	if ms, err := s.Outbox(ctx, sh, 8); err != nil || len(ms) != 1 {
 		t.Fatalf("Outbox = %v, %v", ms, err)
 	}
 }

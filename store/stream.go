@@ -152,6 +152,10 @@ func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Durat
 			if attempt > 0 || block <= 0 {
 				return nil, nil
 			}
+			if v == "" {
+				// The embedded engine reports no last id for a stream that never had an entry.
+				v = "0-0"
+			}
 			err := s.blocking.XRead(ctx, &redis.XReadArgs{Streams: []string{k.stream, v}, Count: 1, Block: block}).Err()
 			if err != nil && !errors.Is(err, redis.Nil) {
 				return nil, fmt.Errorf("wait on shard %d: %w", l.Shard, err)

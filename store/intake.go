@@ -75,11 +75,18 @@ var ErrNotReplicated = errors.New("update not acknowledged by enough replicas")
 // replicaWait bounds how long intake waits for replicas (WAIT's timeout).
 const replicaWait = 100 * time.Millisecond
 
+// replicaIntakeTimeout bounds one append on the REDIS_WAIT_REPLICAS path, retries included.
+const replicaIntakeTimeout = time.Second
+
 // appendAndWait runs the append script and WAIT on one connection of the master that owns
 // the shard, because WAIT counts the acknowledgements of that connection's writes. It
 // waits on the duplicate path too: the first delivery may have been answered 503 before
 // its write reached the replicas.
 func (s *Store) appendAndWait(ctx context.Context, updateID int64, keys []string, args []any) (bool, error) {
+	// Fail fast while the master is gone: go-redis would otherwise retry until a failover
+	// completes, and Telegram is better served by a 503 it retries than a hanging call.
+	ctx, cancel := context.WithTimeout(ctx, replicaIntakeTimeout)
+	defer cancel()
 	node := s.rdb
 	if c, ok := s.rdb.(*redis.ClusterClient); ok {
 		m, err := c.MasterForKey(ctx, keys[1])

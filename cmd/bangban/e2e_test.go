@@ -332,9 +332,40 @@ func (w *world) load(tg *targets, chats, rounds int, midway func()) []string {
 	}
 	wg.Wait()
 	for c := range chats {
-		w.waitReplies(ctx, int64(1_000_000+c), len(want))
+		w.waitInOrder(ctx, int64(1_000_000+c), want)
 	}
 	return want
+}
+
+// inOrder returns how many of want appear in got in order, other replies (re-sends)
+// skipped.
+func inOrder(got, want []string) int {
+	i := 0
+	for _, r := range got {
+		if i < len(want) && r == want[i] {
+			i++
+		}
+	}
+	return i
+}
+
+// waitInOrder waits until chat has received every reply of want, in order; counting
+// replies alone would stop early when a re-sent reply stands in for a late one.
+func (w *world) waitInOrder(ctx context.Context, chat int64, want []string) {
+	w.t.Helper()
+	err := w.api.WaitFor(ctx, func(calls []telegramtest.Call) bool {
+		var got []string
+		for _, c := range calls {
+			if c.ChatID == chat && c.Method == "sendMessage" && c.Status == http.StatusOK {
+				got = append(got, c.Params["text"])
+			}
+		}
+		return inOrder(got, want) == len(want)
+	})
+	if err != nil {
+		got := w.replies(chat)
+		w.t.Fatalf("chat %d: %d of %d replies arrived in order: %v\ngot  %q\nwant %q", chat, inOrder(got, want), len(want), err, got, want)
+	}
 }
 
 func (w *world) waitReplies(ctx context.Context, chat int64, n int) {

@@ -264,10 +264,13 @@ func (tg *targets) count(code int) int64 {
 var script = []string{"/lang", "/cancel", "/help", "/cancel"}
 
 // replies returns the text of every message the bot sent to chat, in order.
-func (w *world) replies(chat int64) []string {
+func (w *world) replies(chat int64) []string { return repliesIn(w.api.Calls(), chat) }
+
+// repliesIn returns the texts of the messages sent to chat among calls, in order.
+func repliesIn(calls []telegramtest.Call, chat int64) []string {
 	var out []string
-	for _, c := range w.api.CallsFor("sendMessage") {
-		if c.ChatID == chat && c.Status == http.StatusOK {
+	for _, c := range calls {
+		if c.ChatID == chat && c.Method == "sendMessage" && c.Status == http.StatusOK {
 			out = append(out, c.Params["text"])
 		}
 	}
@@ -354,13 +357,7 @@ func inOrder(got, want []string) int {
 func (w *world) waitInOrder(ctx context.Context, chat int64, want []string) {
 	w.t.Helper()
 	err := w.api.WaitFor(ctx, func(calls []telegramtest.Call) bool {
-		var got []string
-		for _, c := range calls {
-			if c.ChatID == chat && c.Method == "sendMessage" && c.Status == http.StatusOK {
-				got = append(got, c.Params["text"])
-			}
-		}
-		return inOrder(got, want) == len(want)
+		return inOrder(repliesIn(calls, chat), want) == len(want)
 	})
 	if err != nil {
 		got := w.replies(chat)
@@ -371,13 +368,7 @@ func (w *world) waitInOrder(ctx context.Context, chat int64, want []string) {
 func (w *world) waitReplies(ctx context.Context, chat int64, n int) {
 	w.t.Helper()
 	err := w.api.WaitFor(ctx, func(calls []telegramtest.Call) bool {
-		got := 0
-		for _, c := range calls {
-			if c.ChatID == chat && c.Method == "sendMessage" && c.Status == http.StatusOK {
-				got++
-			}
-		}
-		return got >= n
+		return len(repliesIn(calls, chat)) >= n
 	})
 	if err != nil {
 		w.t.Fatalf("chat %d: waiting for %d replies, have %d: %v", chat, n, len(w.replies(chat)), err)

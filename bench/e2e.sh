@@ -22,15 +22,10 @@ work=$(mktemp -d); PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitport() { for _ in $(seq 200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
 
-(cd "$PEER_BENCH/fakeapi" && go build -o "$work/fakeapi" .)
-(cd "$PEER_BENCH/openloop" && go build -o "$work/openloop" .)
-bot=${BIN:-}
-if [ -z "$bot" ]; then
-  (cd "$repo" && go build -o "$work/bangban" ./cmd/bangban); BIN=$work/bangban
-  bot="./cmd/bangban at $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?')"
-fi
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+build_tools
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3), rates $RATES, stage $STAGE, bot $bot" >&2
 
 for i in $(seq "$REPEAT"); do

@@ -52,15 +52,10 @@ for _ in range(500):
 ' $USED)
   USED="$USED $p"; echo "$p"
 }
-waitport() { for _ in $(seq 200); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
 
-(cd "$PEER_BENCH/fakeapi" && go build -o "$work/fakeapi" .)
-(cd "$PEER_BENCH/openloop" && go build -o "$work/openloop" .)
-bot=${BIN:-}
-if [ -z "$bot" ]; then
-  (cd "$repo" && go build -o "$work/bangban" ./cmd/bangban); BIN=$work/bangban
-  bot="./cmd/bangban at $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?')"
-fi
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+build_tools
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(go version | cut -d' ' -f3), redis $(redis-server --version | cut -d' ' -f3), modes $MODES, replicas $REPLICAS, rates $RATES, stage $STAGE, bot $bot; webhook POSTs to replica 1" >&2
 echo "| Redis | replicas | offered/s | updates | p50 ms | p99 ms | bot CPU-ms/upd (sum) | Redis CPU-ms/upd (sum) | Redis cmds/upd | EVALSHA/upd | Redis in B/upd | Redis out B/upd |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -75,7 +75,12 @@ const (
 	MethodAnswerCallbackQuery = "answerCallbackQuery"
 	MethodDeleteMessage       = "deleteMessage"
 	MethodSendChatAction      = "sendChatAction"
+	MethodSendDocument        = "sendDocument"
 )
+
+// MaxDocument caps the bytes of a document stored in an outbox entry (a CSV export):
+// larger files are refused when the entry is built, not when it is sent.
+const MaxDocument = 4 << 20
 
 // Message is one outbox entry: a Bot API call the bot decided to make. It is our own
 // compact type, kept apart from the client library's models so that it can be stored.
@@ -94,6 +99,10 @@ type Message struct {
 	Inline         [][]Button `json:"ik,omitempty"`
 	Reply          [][]Button `json:"rk,omitempty"`
 	RemoveKeyboard bool       `json:"rmk,omitempty"`
+
+	// Document is the file sendDocument uploads, named FileName; Text is its caption.
+	Document []byte `json:"doc,omitempty"`
+	FileName string `json:"fn,omitempty"`
 
 	CallbackID string `json:"cb,omitempty"` // answerCallbackQuery
 	ShowAlert  bool   `json:"alert,omitempty"`

@@ -1,6 +1,7 @@
 package tgapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func (o Outcome) String() string {
 // Sent is the result of Send.
 type Sent struct {
 	Outcome    Outcome
-	MessageID  int           // sendMessage / editMessageText
+	MessageID  int           // sendMessage / sendDocument / editMessageText
 	ThreadID   int           // forum topic of a sent message
 	RetryAfter time.Duration // RateLimited
 	MigrateTo  int64         // Migrated
@@ -72,7 +73,8 @@ const notModified = "message is not modified"
 
 // Send makes the Bot API call m describes. The error is nil exactly when Outcome is OK;
 // otherwise it describes the failure (never containing the token) and Sent.Outcome says
-// how to treat it. The call is bounded by the client's send timeout.
+// how to treat it. The call is bounded by the client's send timeout. A document that must
+// not be uploaded (no file name, empty, over queue.MaxDocument) is Failed without a call.
 func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
 	defer cancel()
@@ -85,6 +87,15 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 	case queue.MethodSendMessage:
 		var msg *models.Message
 		msg, err = c.bot.SendMessage(ctx, c.sendParams(m))
+		if msg != nil {
+			s.MessageID, s.ThreadID = msg.ID, msg.MessageThreadID
+		}
+	case queue.MethodSendDocument:
+		if err := checkDocument(m); err != nil {
+			return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: %w", m.Method, m.ChatID, err)
+		}
+		var msg *models.Message
+		msg, err = c.bot.SendDocument(ctx, c.documentParams(m))
 		if msg != nil {
 			s.MessageID, s.ThreadID = msg.ID, msg.MessageThreadID
 		}
@@ -124,19 +135,59 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 }
 
 func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
-	params := &tgbot.SendMessageParams{
+	return &tgbot.SendMessageParams{
 		ChatID: m.ChatID, MessageThreadID: m.ThreadID, Text: m.Text,
 		ParseMode:          models.ParseMode(m.ParseMode),
 		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
+		ReplyParameters:    replyTo(m),
+		ReplyMarkup:        replyMarkup(m),
 	}
-	if m.MessageID != 0 {
-		// The message replied to may be gone by the time the reply leaves; the answer
-		// still matters more than the quote.
-		params.ReplyParameters = &models.ReplyParameters{MessageID: m.MessageID, AllowSendingWithoutReply: true}
+}
+
+// checkDocument refuses a document that must not be uploaded: one without a file name (its
+// multipart part would read as a plain field, not as a file), an empty one (Telegram
+// answers "file must be non-empty") and one over queue.MaxDocument.
+func checkDocument(m queue.Message) error {
+	switch {
+	case m.FileName == "":
+		return errors.New("document without a file name")
+	case len(m.Document) == 0:
+		return fmt.Errorf("document %q is empty", m.FileName)
+	case len(m.Document) > queue.MaxDocument:
+		return fmt.Errorf("document %q has %d bytes, over the cap of %d", m.FileName, len(m.Document), queue.MaxDocument)
 	}
+	return nil
+}
+
+// documentParams uploads m.Document as m.FileName with m.Text as its caption. A fresh
+// reader per call lets a call that was not sent go again.
+func (c *Client) documentParams(m queue.Message) *tgbot.SendDocumentParams {
+	return &tgbot.SendDocumentParams{
+		ChatID: m.ChatID, MessageThreadID: m.ThreadID,
+		Document:           &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Document)},
+		Caption:            m.Text,
+		ParseMode:          models.ParseMode(m.ParseMode),
+		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
+		ReplyParameters:    replyTo(m),
+		ReplyMarkup:        replyMarkup(m),
+	}
+}
+
+// replyTo quotes the message m replies to, if any.
+func replyTo(m queue.Message) *models.ReplyParameters {
+	if m.MessageID == 0 {
+		return nil
+	}
+	// The message replied to may be gone by the time the reply leaves; the answer
+	// still matters more than the quote.
+	return &models.ReplyParameters{MessageID: m.MessageID, AllowSendingWithoutReply: true}
+}
+
+// replyMarkup returns m's keyboard, or nil (an untyped nil, which the library omits).
+func replyMarkup(m queue.Message) models.ReplyMarkup {
 	switch {
 	case m.Inline != nil:
-		params.ReplyMarkup = inlineKeyboard(m.Inline)
+		return inlineKeyboard(m.Inline)
 	case m.Reply != nil:
 		kb := &models.ReplyKeyboardMarkup{ResizeKeyboard: true}
 		for _, row := range m.Reply {
@@ -146,11 +197,11 @@ func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
 			}
 			kb.Keyboard = append(kb.Keyboard, r)
 		}
-		params.ReplyMarkup = kb
+		return kb
 	case m.RemoveKeyboard:
-		params.ReplyMarkup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
+		return &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	}
-	return params
+	return nil
 }
 
 // inlineMarkup replaces models.InlineKeyboardMarkup because the library's button has a

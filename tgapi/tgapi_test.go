@@ -28,6 +28,7 @@ func newClient(t *testing.T, url string, opts ...tgapi.Option) *tgapi.Client {
 func TestSendClassifies(t *testing.T) {
 	const user = 42
 	hello := queue.Message{ID: "1", Method: queue.MethodSendMessage, ChatID: user, Text: "hello"}
+	doc := queue.Message{ID: "8", Method: queue.MethodSendDocument, ChatID: user, Document: []byte("a,b\n"), FileName: "x.csv"}
 	tests := []struct {
 		name      string
 		fault     *telegramtest.Fault
@@ -55,6 +56,10 @@ func TestSendClassifies(t *testing.T) {
 		{name: "reply keyboard", msg: queue.Message{ID: "6", Method: queue.MethodSendMessage, ChatID: user, Text: "share",
 			Reply: [][]queue.Button{{{Text: "phone", RequestContact: true}}}}, want: tgapi.OK},
 		{name: "remove keyboard", msg: queue.Message{ID: "7", Method: queue.MethodSendMessage, ChatID: user, Text: "thanks", RemoveKeyboard: true}, want: tgapi.OK},
+		{name: "document", msg: doc, want: tgapi.OK},
+		{name: "document 403", blocked: true, msg: doc, want: tgapi.Forbidden},
+		{name: "document 500", fault: &telegramtest.Fault{Code: 500}, msg: doc, want: tgapi.Ambiguous},
+		{name: "document dropped", fault: &telegramtest.Fault{Drop: true}, msg: doc, want: tgapi.Ambiguous},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,14 +83,95 @@ func TestSendClassifies(t *testing.T) {
 			if got.RetryAfter != tt.wantRetry || got.MigrateTo != tt.wantMig {
 				t.Errorf("Send retry_after, migrate = %v, %d; want %v, %d", got.RetryAfter, got.MigrateTo, tt.wantRetry, tt.wantMig)
 			}
-			if tt.want == tgapi.OK && tt.msg.Method == queue.MethodSendMessage && got.MessageID == 0 {
-				t.Errorf("Send(sendMessage) message id = 0, want the new message's id")
+			if tt.want == tgapi.OK && (tt.msg.Method == queue.MethodSendMessage || tt.msg.Method == queue.MethodSendDocument) && got.MessageID == 0 {
+				t.Errorf("Send(%s) message id = 0, want the new message's id", tt.msg.Method)
 			}
 			if tt.name == "keyboards" {
 				calls := srv.CallsFor("sendMessage")
 				if len(calls) != 1 || strings.Contains(calls[0].Params["reply_markup"], "copy_text") {
 					t.Errorf("sendMessage reply_markup = %v, want an inline keyboard without copy_text", calls)
 				}
+			}
+		})
+	}
+}
+
+func TestSendDocument(t *testing.T) {
+	const admin = 42
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL())
+	csv := []byte("date,name\n2026-11-01,Somchai\n")
+	m := queue.Message{ID: "1", Method: queue.MethodSendDocument, ChatID: admin,
+		Document: csv, FileName: "checkins-2026-11-01_2026-11-30.csv",
+		Text: "<b>Check-ins</b> 1&#8211;30 Nov", ParseMode: "HTML",
+		Inline: [][]queue.Button{{{Text: "Again", Data: "export"}}}}
+	got, err := c.Send(context.Background(), m)
+	if err != nil {
+		t.Fatalf("Send(sendDocument): %v", err)
+	}
+	calls := srv.CallsFor("sendDocument")
+	if len(calls) != 1 {
+		t.Fatalf("sendDocument calls = %d, want 1", len(calls))
+	}
+	call := calls[0]
+	if f := call.Files["document"]; f.Name != m.FileName || string(f.Data) != string(csv) {
+		t.Errorf("uploaded document = %q %q, want %q %q", f.Name, f.Data, m.FileName, csv)
+	}
+	if call.Params["caption"] != m.Text || call.Params["parse_mode"] != "HTML" {
+		t.Errorf("sendDocument caption, parse_mode = %q, %q; want %q, HTML", call.Params["caption"], call.Params["parse_mode"], m.Text)
+	}
+	if rm := call.Params["reply_markup"]; !strings.Contains(rm, `"callback_data":"export"`) || strings.Contains(rm, "copy_text") {
+		t.Errorf("sendDocument reply_markup = %s, want the inline keyboard without copy_text", rm)
+	}
+	var sent struct {
+		MessageID       int    `json:"message_id"`
+		Caption         string `json:"caption"`
+		CaptionEntities []struct {
+			Type string `json:"type"`
+		} `json:"caption_entities"`
+		Document struct {
+			FileName string `json:"file_name"`
+			FileSize int    `json:"file_size"`
+		} `json:"document"`
+	}
+	if err := call.Decode(&sent); err != nil {
+		t.Fatal(err)
+	}
+	if got.MessageID == 0 || got.MessageID != sent.MessageID {
+		t.Errorf("Send(sendDocument) message id = %d, want %d", got.MessageID, sent.MessageID)
+	}
+	if sent.Caption != "Check-ins 1–30 Nov" || len(sent.CaptionEntities) != 1 || sent.CaptionEntities[0].Type != "bold" {
+		t.Errorf("sent caption = %q %+v, want the HTML parsed: Check-ins 1–30 Nov, one bold entity", sent.Caption, sent.CaptionEntities)
+	}
+	if sent.Document.FileName != m.FileName || sent.Document.FileSize != len(csv) {
+		t.Errorf("sent document = %+v, want %s of %d bytes", sent.Document, m.FileName, len(csv))
+	}
+}
+
+func TestSendDocumentRefusedWithoutCall(t *testing.T) {
+	tests := []struct {
+		name    string
+		doc     []byte
+		file    string
+		wantErr string
+	}{
+		{"over the cap", make([]byte, queue.MaxDocument+1), "big.csv", `document "big.csv" has 4194305 bytes, over the cap of 4194304`},
+		{"no file name", []byte("a\n"), "", "document without a file name"},
+		{"empty", nil, "empty.csv", `document "empty.csv" is empty`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := telegramtest.New(telegramtest.WithTB(t))
+			t.Cleanup(srv.Close)
+			c := newClient(t, srv.URL())
+			m := queue.Message{ID: "1", Method: queue.MethodSendDocument, ChatID: 42, Document: tt.doc, FileName: tt.file}
+			got, err := c.Send(context.Background(), m)
+			if got.Outcome != tgapi.Failed || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Send(%s) = %v, %v; want Failed with %q", tt.name, got.Outcome, err, tt.wantErr)
+			}
+			if calls := srv.Calls(); len(calls) != 0 {
+				t.Errorf("Send(%s) made %d calls, want none", tt.name, len(calls))
 			}
 		})
 	}

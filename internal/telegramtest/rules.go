@@ -192,14 +192,21 @@ type request struct {
 // answer to a call it would reject.
 func validate(m *methodRule, req *request) *apiError {
 	for _, name := range m.required {
-		if _, ok := req.params[name]; ok {
+		isFile := m.Params[name].accepts(kindFile)
+		if v, ok := req.params[name]; ok {
+			if v == "" && isFile {
+				return badRequest(fmt.Sprintf("there is no %s in the request", name))
+			}
 			continue
 		}
 		if _, ok := req.files[name]; ok {
 			continue
 		}
-		if name == "text" {
+		switch {
+		case name == "text":
 			return badRequest("message text is empty")
+		case isFile:
+			return badRequest(fmt.Sprintf("there is no %s in the request", name))
 		}
 		return badRequest(fmt.Sprintf("parameter %q is required", name))
 	}
@@ -212,19 +219,20 @@ func validate(m *methodRule, req *request) *apiError {
 			return err
 		}
 	}
-	for name := range req.files {
+	for name, up := range req.files {
 		f, ok := m.Params[name]
-		if ok {
-			if !f.accepts(kindFile) {
-				return badRequest(fmt.Sprintf("parameter %q must be %s, got a file upload", name, f.typeNames()))
-			}
+		switch {
+		case ok && !f.accepts(kindFile):
+			return badRequest(fmt.Sprintf("parameter %q must be %s, got a file upload", name, f.typeNames()))
+		case ok:
 			if _, dup := req.params[name]; dup {
 				return badRequest(fmt.Sprintf("parameter %q sent both as a value and as a file", name))
 			}
-			continue
-		}
-		if !attached(req.params, name) {
+		case !attached(req.params, name):
 			return badRequest(fmt.Sprintf("unknown parameter %q for method %s", name, m.name))
+		}
+		if len(up.Data) == 0 {
+			return badRequest("file must be non-empty")
 		}
 	}
 	return nil

@@ -126,6 +126,55 @@ func TestSendMessage(t *testing.T) {
 	}
 }
 
+func TestSendDocument(t *testing.T) {
+	s, b := setup(t)
+	ctx := context.Background()
+	const admin = 42
+	csv := "date,name\n2026-11-01,Somchai\n"
+	// 1024 visible characters in bold: the limit counts the caption after parsing.
+	caption := "<b>" + strings.Repeat("я", 1024) + "</b>"
+	msg, err := b.SendDocument(ctx, &tgbot.SendDocumentParams{
+		ChatID:      admin,
+		Document:    &models.InputFileUpload{Filename: "checkins.csv", Data: strings.NewReader(csv)},
+		Caption:     caption,
+		ParseMode:   models.ParseModeHTML,
+		ReplyMarkup: inlineKeyboard(models.InlineKeyboardButton{Text: "Again", CallbackData: "export"}),
+	})
+	if err != nil {
+		t.Fatalf("SendDocument: %v", err)
+	}
+	d := msg.Document
+	if d == nil || d.FileID == "" || d.FileUniqueID == "" || d.FileName != "checkins.csv" || d.FileSize != int64(len(csv)) || d.MimeType != "text/csv" {
+		t.Errorf("SendDocument() document = %+v, want file ids, checkins.csv, text/csv, %d bytes", d, len(csv))
+	}
+	if msg.Caption != strings.Repeat("я", 1024) || len(msg.CaptionEntities) != 1 || msg.CaptionEntities[0].Type != models.MessageEntityTypeBold {
+		t.Errorf("SendDocument() caption = %d characters, entities %+v; want the parsed caption, one bold entity", len([]rune(msg.Caption)), msg.CaptionEntities)
+	}
+	if msg.ReplyMarkup == nil || msg.ReplyMarkup.InlineKeyboard[0][0].CallbackData != "export" {
+		t.Errorf("SendDocument() reply_markup = %+v, want the inline keyboard echoed", msg.ReplyMarkup)
+	}
+	calls := s.CallsFor("sendDocument")
+	if len(calls) != 1 || calls[0].ChatID != admin {
+		t.Fatalf("CallsFor(sendDocument) = %+v, want one call to chat %d", calls, admin)
+	}
+	if diff := cmp.Diff(map[string]telegramtest.File{"document": {Name: "checkins.csv", Data: []byte(csv)}}, calls[0].Files); diff != "" {
+		t.Errorf("recorded files (-want +got):\n%s", diff)
+	}
+	if _, ok := calls[0].Params["document"]; ok {
+		t.Errorf("recorded params %v, want the upload only in Files", calls[0].Params)
+	}
+
+	s.SetBlocked(admin, true)
+	_, err = b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: admin, Document: &models.InputFileUpload{Filename: "x.csv", Data: strings.NewReader("x")}})
+	if !errors.Is(err, tgbot.ErrorForbidden) {
+		t.Errorf("SendDocument(blocked user) error = %v, want forbidden", err)
+	}
+	_, err = b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: -100999, Document: &models.InputFileUpload{Filename: "x.csv", Data: strings.NewReader("x")}})
+	if err == nil || !strings.Contains(err.Error(), "chat not found") {
+		t.Errorf("SendDocument(unknown group) error = %v, want chat not found", err)
+	}
+}
+
 func TestValidCallsOfEveryKind(t *testing.T) {
 	s, b := setup(t)
 	ctx := context.Background()
@@ -276,6 +325,24 @@ func TestRejections(t *testing.T) {
 			_, err := b.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: 1, Photo: &models.InputFileString{Data: "AgACAgIAAxk"}, Caption: strings.Repeat("b", 1025)})
 			return err
 		}, "Bad Request: message caption is too long"},
+		{"document caption over 1024 after parsing", func(b *tgbot.Bot) error {
+			_, err := b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: 1, Document: &models.InputFileUpload{Filename: "a.csv", Data: strings.NewReader("a")},
+				Caption: "<i>" + strings.Repeat("😀", 512) + "x</i>", ParseMode: models.ParseModeHTML})
+			return err
+		}, "Bad Request: message caption is too long"},
+		{"document caption with bad HTML", func(b *tgbot.Bot) error {
+			_, err := b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: 1, Document: &models.InputFileUpload{Filename: "a.csv", Data: strings.NewReader("a")},
+				Caption: "<b>unclosed", ParseMode: models.ParseModeHTML})
+			return err
+		}, "Bad Request: can't parse entities"},
+		{"empty document upload", func(b *tgbot.Bot) error {
+			_, err := b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: 1, Document: &models.InputFileUpload{Filename: "a.csv", Data: strings.NewReader("")}})
+			return err
+		}, "Bad Request: file must be non-empty"},
+		{"empty document", func(b *tgbot.Bot) error {
+			_, err := b.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: 1, Document: &models.InputFileString{Data: ""}})
+			return err
+		}, "Bad Request: there is no document in the request"},
 		{"callback_data of 65 bytes", func(b *tgbot.Bot) error {
 			_, err := b.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: 1, Text: "x", ReplyMarkup: inlineKeyboard(models.InlineKeyboardButton{Text: "t", CallbackData: strings.Repeat("c", 65)})})
 			return err

@@ -535,13 +535,13 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 }
 
 // exhausted reports whether a claimed message must not be sent again because earlier
-// attempts may have reached Telegram: a broadcast never goes twice, a reply at most twice,
-// calls safe to repeat until maxRetryAttempts.
+// attempts may have reached Telegram: a broadcast never goes twice, a reply (a message or
+// a document) at most twice, calls safe to repeat until maxRetryAttempts.
 func (s *Sender) exhausted(c store.Claim) bool {
 	switch {
 	case c.Message.Lane == queue.LaneBulk:
 		return c.Attempt > 1
-	case c.Message.Method == queue.MethodSendMessage:
+	case c.Message.Method == queue.MethodSendMessage, c.Message.Method == queue.MethodSendDocument:
 		return c.Attempt > maxReplyAttempts
 	}
 	return c.Attempt > maxRetryAttempts

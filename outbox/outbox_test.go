@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"testing"
@@ -92,6 +93,13 @@ func text(id string, chat int64, s string) queue.Message {
 	return queue.Message{ID: id, Method: queue.MethodSendMessage, ChatID: chat, Text: s}
 }
 
+// document is a CSV export sent to chat.
+func document(id string, chat int64) queue.Message {
+	return queue.Message{ID: id, Method: queue.MethodSendDocument, ChatID: chat,
+		Document: []byte("date,name\n2026-11-01,Somchai\n"), FileName: "checkins-2026-11-01_2026-11-30.csv",
+		Text: "<b>Check-ins</b>, November", ParseMode: "HTML"}
+}
+
 // sends returns the recorded sendMessage calls to chat.
 func sends(fake *telegramtest.Server, chat int64) []telegramtest.Call {
 	var out []telegramtest.Call
@@ -124,6 +132,35 @@ func ok(calls []telegramtest.Call) []telegramtest.Call {
 		}
 	}
 	return out
+}
+
+// results reads the shard stream until n results of chat's outbox were fed back or within
+// has passed, and returns them by reference.
+func (e *env) results(t *testing.T, chat int64, n int, within time.Duration) map[string]queue.Result {
+	t.Helper()
+	got := map[string]queue.Result{}
+	deadline := time.Now().Add(within)
+	for len(got) < n && time.Now().Before(deadline) {
+		us, err := e.st.Read(context.Background(), e.l, 10, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range append(e.other, us...) {
+			if u.Kind != queue.KindResult {
+				continue
+			}
+			if u.ChatID != chat {
+				t.Errorf("result entry chat = %d, want %d", u.ChatID, chat)
+			}
+			var r queue.Result
+			if err := json.Unmarshal(u.Raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			got[r.MessageRef] = r
+		}
+		e.other = nil
+	}
+	return got
 }
 
 // settle waits until no chat of the shard has queued messages.
@@ -224,6 +261,17 @@ func TestAmbiguousReplySentAtMostTwice(t *testing.T) {
 	}
 }
 
+func TestAmbiguousDocumentSentAtMostTwice(t *testing.T) {
+	e := setup(t, "")
+	const admin = 403
+	e.fake.Inject(telegramtest.Fault{Method: "sendDocument", ChatID: admin, Code: 502})
+	e.enqueue(t, admin, document("d", admin))
+	e.settle(t, 10*time.Second)
+	if n := len(e.fake.CallsFor("sendDocument")); n != 2 {
+		t.Errorf("document with ambiguous answers sent %d times, want 2 (re-sent once)", n)
+	}
+}
+
 func TestDialErrorRetriedWithoutCounting(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -310,28 +358,7 @@ func TestResultsFedBack(t *testing.T) {
 		"ticket:1": {MessageRef: "ticket:1", ChatID: c, MessageID: sent.MessageID},
 		"edit:1":   {MessageRef: "edit:1", ChatID: c, MessageID: sent.MessageID},
 	}
-	got := map[string]queue.Result{}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(got) < len(want) && time.Now().Before(deadline) {
-		us, err := e.st.Read(context.Background(), e.l, 10, 100*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, u := range append(e.other, us...) {
-			if u.Kind != queue.KindResult {
-				continue
-			}
-			if u.ChatID != c {
-				t.Errorf("result entry chat = %d, want %d", u.ChatID, c)
-			}
-			var r queue.Result
-			if err := json.Unmarshal(u.Raw, &r); err != nil {
-				t.Fatal(err)
-			}
-			got[r.MessageRef] = r
-		}
-		e.other = nil
-	}
+	got := e.results(t, c, len(want), 5*time.Second)
 	for ref, w := range want {
 		if got[ref] != w {
 			t.Errorf("result %s = %+v, want %+v", ref, got[ref], w)
@@ -361,5 +388,36 @@ func TestPacingHoldsAcrossNotifies(t *testing.T) {
 		if call.Params["text"] != fmt.Sprint("m", i) {
 			t.Errorf("message %d text = %q, want m%d (order)", i, call.Params["text"], i)
 		}
+	}
+}
+
+func TestDocumentDeliveredWithResult(t *testing.T) {
+	e := setup(t, "")
+	const admin = 802
+	m := document("1", admin)
+	m.Inline = [][]queue.Button{{{Text: "Export again", Data: "export"}}}
+	m.WantResult, m.Ref = true, "export:1"
+	e.enqueue(t, admin, m)
+	calls, err := e.fake.Wait(context.Background(), "sendDocument", 1)
+	if err != nil {
+		t.Fatalf("sendDocument calls = %+v, %v; want one", calls, err)
+	}
+	call := calls[0]
+	if f := call.Files["document"]; call.ChatID != admin || f.Name != m.FileName || string(f.Data) != string(m.Document) {
+		t.Errorf("sendDocument to %d uploaded %q %q, want %d, %q %q", call.ChatID, f.Name, f.Data, admin, m.FileName, m.Document)
+	}
+	var sent struct {
+		MessageID int    `json:"message_id"`
+		Caption   string `json:"caption"`
+	}
+	if err := call.Decode(&sent); err != nil {
+		t.Fatal(err)
+	}
+	if sent.Caption != "Check-ins, November" {
+		t.Errorf("sent caption = %q, want the HTML caption parsed", sent.Caption)
+	}
+	want := map[string]queue.Result{"export:1": {MessageRef: "export:1", ChatID: admin, MessageID: sent.MessageID}}
+	if got := e.results(t, admin, 1, 5*time.Second); !maps.Equal(got, want) {
+		t.Errorf("results fed back = %+v, want %+v", got, want)
 	}
 }

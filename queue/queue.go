@@ -39,6 +39,22 @@ type State struct {
 	Session     []byte
 	Profile     []byte
 	Unreachable bool
+	// History holds the chat's latest check-in records (JSON), newest first, at most
+	// HistoryLoaded of them.
+	History [][]byte
+}
+
+// HistoryLoaded is how many of a chat's check-in records are loaded with its state.
+const HistoryLoaded = 10
+
+// Counter adds By to Field of the statistics hash Key. Statistics are kept per shard, in
+// the shard's slot, and summed over the shards when read; TTL (when > 0) is refreshed on
+// every write so that day buckets expire on their own.
+type Counter struct {
+	Key   string
+	Field string
+	By    int64
+	TTL   time.Duration
 }
 
 // Effects is everything one update changes, committed in one transaction fenced by the
@@ -56,6 +72,18 @@ type Effects struct {
 	Reachable *bool
 	// Outbox is appended to the chat's outbox queue, in order.
 	Outbox []Message
+	// CheckIn, when non-nil, is a check-in record (JSON) added to the chat's history and to
+	// the shard's check-in log, scored by CheckInAt.
+	CheckIn   []byte
+	CheckInAt time.Time
+	// Counters update the shard's statistics.
+	Counters []Counter
+	// Forget deletes everything personal the store holds about the chat: session, profile,
+	// check-in history and its entries in the check-in log, and the chat's dead letters.
+	// It is applied before Session and Profile, so a fresh profile may be written after it.
+	Forget bool
+	// Audit entries (JSON) are appended to the shard's audit log.
+	Audit [][]byte
 }
 
 // Lane is the pacing lane of an outbox message.
@@ -79,8 +107,9 @@ const (
 )
 
 // MaxDocument caps the bytes of a document stored in an outbox entry (a CSV export):
-// larger files are refused when the entry is built, not when it is sent.
-const MaxDocument = 4 << 20
+// larger files are refused when the entry is built, not when it is sent. The claim script
+// decodes the head entry on every claim, so the cap is kept small.
+const MaxDocument = 2 << 20
 
 // Message is one outbox entry: a Bot API call the bot decided to make. It is our own
 // compact type, kept apart from the client library's models so that it can be stored.

@@ -48,7 +48,7 @@ const (
 // addition, in ScopeBulk.
 func ChatScope(m queue.Message) string {
 	switch m.Method {
-	case queue.MethodSendMessage, queue.MethodEditMessageText:
+	case queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument:
 	default:
 		return ""
 	}
@@ -148,13 +148,13 @@ local function claim()
     if s[3] ~= ARGV[3] then n = n + 1 end
   end
   redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
-  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and (m.m == %q or m.m == %q) then
+  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and (m.m == %q or m.m == %q or m.m == %q) then
     local wait, reserved = take(KEYS[5], KEYS[6], tonumber(ARGV[5]), tonumber(ARGV[6]))
     return {1, head, n, 1, wait, reserved}
   end
   return {1, head, n, 0}
 end
-`, queue.LaneBulk, queue.MethodSendMessage, queue.MethodEditMessageText)
+`, queue.LaneBulk, queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument)
 
 // claimScript is claimLua behind the lease check; {-1} when the lease is lost.
 var claimScript = redis.NewScript(claimLua + `

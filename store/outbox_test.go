@@ -388,3 +388,23 @@ func TestCompleteAndClaimReplay(t *testing.T) {
 		t.Errorf("%d results reported, want 1", n)
 	}
 }
+
+// TestChatScope checks which messages count against a chat's pacing scope: every message
+// the user sees appear (a document too), never a callback answer.
+func TestChatScope(t *testing.T) {
+	tests := []struct {
+		m    queue.Message
+		want string
+	}{
+		{queue.Message{Method: queue.MethodSendMessage, ChatID: 7}, ScopePrivate},
+		{queue.Message{Method: queue.MethodEditMessageText, ChatID: -7}, ScopeGroup},
+		{queue.Message{Method: queue.MethodSendDocument, ChatID: 7}, ScopePrivate},
+		{queue.Message{Method: queue.MethodSendDocument, ChatID: -7}, ScopeGroup},
+		{queue.Message{Method: queue.MethodAnswerCallbackQuery, ChatID: 7}, ""},
+	}
+	for _, tt := range tests {
+		if got := ChatScope(tt.m); got != tt.want {
+			t.Errorf("ChatScope(%s to %d) = %q, want %q", tt.m.Method, tt.m.ChatID, got, tt.want)
+		}
+	}
+}

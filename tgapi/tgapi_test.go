@@ -3,6 +3,7 @@ package tgapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -156,7 +157,7 @@ func TestSendDocumentRefusedWithoutCall(t *testing.T) {
 		file    string
 		wantErr string
 	}{
-		{"over the cap", make([]byte, queue.MaxDocument+1), "big.csv", `document "big.csv" has 4194305 bytes, over the cap of 4194304`},
+		{"over the cap", make([]byte, queue.MaxDocument+1), "big.csv", fmt.Sprintf(`document "big.csv" has %d bytes, over the cap of %d`, queue.MaxDocument+1, queue.MaxDocument)},
 		{"no file name", []byte("a\n"), "", "document without a file name"},
 		{"empty", nil, "empty.csv", `document "empty.csv" is empty`},
 	}

@@ -36,6 +36,7 @@ commands:
   webhook set|info|delete                manage the Telegram webhook
   deadletters list|show ID|replay ID|drop ID
                                          inspect and resolve updates that kept failing
+  content check|export DIR               validate CONTENT_DIR, or write the demo content to DIR
 
 Every flag mirrors an environment variable (--bot-token = BOT_TOKEN); bangban -h lists them.`
 
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return webhookCommand(ctx, cfg, stdout)
 	case "deadletters":
 		return deadLettersCommand(ctx, cfg, stdout)
+	case "content":
+		return contentCommand(cfg, stdout)
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }

@@ -36,6 +36,7 @@ commands:
   webhook set|info|delete                manage the Telegram webhook
   deadletters list|show ID|replay ID|drop ID
                                          inspect and resolve updates that kept failing
+  qr --point ID [-o FILE] | --all DIR    write printable check-in posters (bangban qr -h)
   content check|export DIR               validate CONTENT_DIR, or write the demo content to DIR
 
 Every flag mirrors an environment variable (--bot-token = BOT_TOKEN); bangban -h lists them.`
@@ -49,6 +50,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cmd == "help" {
 		fmt.Fprintln(stdout, usage)
 		return nil
+	}
+	if cmd == "qr" {
+		// Posters need none of the service's settings: qr reads its own few.
+		return qrCommand(ctx, args, getenv, stdout, stderr)
 	}
 	cfg, err := loadConfig(args, getenv)
 	if err != nil {

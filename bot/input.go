@@ -19,6 +19,9 @@ const (
 	KindLocation Kind = "location"
 	// KindOther is any other message (photo, sticker, voice…).
 	KindOther Kind = "other"
+	// KindResult is the outcome of a message the bot asked to hear about (Data holds its
+	// reference, Text the error, empty when it was delivered).
+	KindResult Kind = "result"
 )
 
 // ChatType is the kind of chat an input comes from.
@@ -44,14 +47,39 @@ type Input struct {
 	Args string
 	// Text is the message text (KindText).
 	Text string
+	// Button is the message id of the reply-keyboard button whose label Text equals, if any
+	// (KindText): handlers know the labels, Step only their ids.
+	Button string
 	// Data is the callback data of the tapped button (KindCallback).
 	Data string
 	// LanguageCode is the sender's Telegram language_code, possibly empty.
 	LanguageCode string
-	// Name is the sender's first name, used only to greet them.
+	// Name is the sender's first name, used to greet them and offered as their name.
 	Name string
-	// Now is the time the input is handled.
+	// FromID is the sender's Telegram user id.
+	FromID int64
+	// Contact is the shared contact (KindContact).
+	Contact *Contact
+	// Location is the shared location (KindLocation).
+	Location *Location
+	// Staff is set when the input comes from a configured staff chat; Admin when the
+	// sender is one of ADMIN_IDS.
+	Staff, Admin bool
+	// Now is the time the input is handled, in the district's time zone.
 	Now time.Time
+}
+
+// Contact is a phone contact shared in the chat.
+type Contact struct {
+	// UserID is the Telegram user the contact belongs to, 0 when it is not a Telegram user.
+	UserID int64
+	Phone  string
+}
+
+// Location is a point on the map (WGS-84).
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 }
 
 // ReplyKind says how a reply reaches the user.
@@ -66,6 +94,20 @@ const (
 	// AnswerCallback answers the tapped button's callback query; a non-empty Text is shown
 	// as a toast.
 	AnswerCallback ReplyKind = "answer"
+	// SendDocument sends a file built by handlers (see Fetch) with Text as its caption.
+	SendDocument ReplyKind = "document"
+)
+
+// Fetch names data that handlers read from the store to complete a reply; Step only
+// decides that it is shown and to whom.
+type Fetch string
+
+// The fetches.
+const (
+	// FetchStats fills a MsgStats reply with registration and check-in statistics.
+	FetchStats Fetch = "stats"
+	// FetchExport builds the check-in CSV of Args "From" to "To" (dates, inclusive).
+	FetchExport Fetch = "export"
 )
 
 // Reply is one message the bot wants to show, as a message id for the locale files plus
@@ -78,14 +120,30 @@ type Reply struct {
 	Args map[string]string
 	// Buttons is an inline keyboard, row by row.
 	Buttons [][]Button
+	// Keyboard is a reply keyboard (shown once, then hidden); RemoveKeyboard removes one.
+	// A message carries at most one of Buttons, Keyboard and RemoveKeyboard.
+	Keyboard       [][]Button
+	RemoveKeyboard bool
+	// Items are rendered one per line with the message id Item and placed in Args "Items".
+	Item  string
+	Items []map[string]string
+	// To sends the reply to another chat (an admin's private chat); 0 is the input's chat.
+	To int64
+	// Fetch asks handlers to complete the reply with data from the store.
+	Fetch Fetch
+	// Ref, when set, asks to hear back how the message fared, as a KindResult input.
+	Ref string
 }
 
-// Button is one inline button.
+// Button is one keyboard button.
 type Button struct {
-	// Text is a message id.
+	// Text is a message id; Args its template arguments.
 	Text string
-	// Data is the callback data, at most 64 bytes.
+	Args map[string]string
+	// Data is the callback data of an inline button, at most 64 bytes.
 	Data string
+	// RequestContact and RequestLocation make a reply-keyboard button share them.
+	RequestContact, RequestLocation bool
 }
 
 // Result is the outcome of Step.
@@ -96,4 +154,26 @@ type Result struct {
 	Profile        Profile
 	ProfileChanged bool
 	Replies        []Reply
+	// CheckIn is a check-in to record.
+	CheckIn *CheckIn
+	// Registered is the role of a member who just registered; RoleChanged the old and new
+	// role of one who changed it; Forgotten the role (possibly empty) of a user whose data
+	// is to be deleted. They keep anonymous counts.
+	Registered  string
+	RoleChanged [2]string
+	// Forget deletes everything stored about the chat after the replies are rendered.
+	Forget    bool
+	Forgotten string
+}
+
+// CheckIn is one visit to a service point.
+type CheckIn struct {
+	Point string    `json:"p"`
+	At    time.Time `json:"at"`
+	// Via is how the user checked in: "qr", "location" or "list".
+	Via string `json:"via"`
+	// Meters is the distance to the point when checking in by location, else -1.
+	Meters int `json:"m"`
+	// Where is the shared location, kept only when the user agreed to that.
+	Where *Location `json:"where,omitempty"`
 }

@@ -1,40 +1,157 @@
 package bot
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Message ids: the keys of the locale files that Step may return in a Reply or a Button.
 const (
-	MsgWelcome         = "welcome"
-	MsgHelp            = "help"
-	MsgHelpGroup       = "help_group"
-	MsgCancelled       = "cancelled"
-	MsgNothingToCancel = "nothing_to_cancel"
-	MsgExpired         = "expired"
-	MsgUnknown         = "unknown"
-	MsgStaleButton     = "stale_button"
-	MsgLangPick        = "lang_pick"
-	MsgLangRetry       = "lang_retry"
-	MsgLangSet         = "lang_set"
-	MsgButtonHelp      = "button_help"
-	MsgButtonLang      = "button_lang"
-	MsgLangNameZH      = "lang_name_zh"
-	MsgLangNameEN      = "lang_name_en"
+	MsgBackTo              = "back_to"
+	MsgButtonAgree         = "button_agree"
+	MsgButtonAllPoints     = "button_all_points"
+	MsgButtonBack          = "button_back"
+	MsgButtonBackToMenu    = "button_back_to_menu"
+	MsgButtonCheckIn       = "button_checkin"
+	MsgButtonEdit          = "button_edit"
+	MsgButtonForget        = "button_forget"
+	MsgButtonForgetNo      = "button_forget_no"
+	MsgButtonForgetYes     = "button_forget_yes"
+	MsgButtonHelp          = "button_help"
+	MsgButtonHistory       = "button_history"
+	MsgButtonLang          = "button_lang"
+	MsgButtonLocDrop       = "button_loc_drop"
+	MsgButtonLocKeep       = "button_loc_keep"
+	MsgButtonMe            = "button_me"
+	MsgButtonMenu          = "button_menu"
+	MsgButtonNext          = "button_next"
+	MsgButtonNo            = "button_no"
+	MsgButtonNotNow        = "button_not_now"
+	MsgButtonOptional      = "button_optional"
+	MsgButtonPoint         = "button_point"
+	MsgButtonPointList     = "button_point_list"
+	MsgButtonPointNear     = "button_point_near"
+	MsgButtonPrev          = "button_prev"
+	MsgButtonRegister      = "button_register"
+	MsgButtonShareLocation = "button_share_location"
+	MsgButtonSharePhone    = "button_share_phone"
+	MsgButtonSkip          = "button_skip"
+	MsgButtonUseName       = "button_use_name"
+	MsgButtonYes           = "button_yes"
+	MsgCancelled           = "cancelled"
+	MsgCheckInAgain        = "checkin_again"
+	MsgCheckInDone         = "checkin_done"
+	MsgCheckInHow          = "checkin_how"
+	MsgConsentDeclined     = "consent_declined"
+	MsgConsentThanks       = "consent_thanks"
+	MsgEditPick            = "edit_pick"
+	MsgExpired             = "expired"
+	MsgExportAdminsOnly    = "export_admins_only"
+	MsgExportBadDate       = "export_bad_date"
+	MsgExportBadRange      = "export_bad_range"
+	MsgExportCaption       = "export_caption"
+	MsgExportSent          = "export_sent"
+	MsgExportUndelivered   = "export_undelivered"
+	MsgExportTooBig        = "export_too_big"
+	MsgExportUsage         = "export_usage"
+	MsgFieldInvalid        = "field_invalid"
+	MsgFieldTooLong        = "field_too_long"
+	MsgForgetConfirm       = "forget_confirm"
+	MsgForgetKept          = "forget_kept"
+	MsgForgetNothing       = "forget_nothing"
+	MsgForgotten           = "forgotten"
+	MsgHelp                = "help"
+	MsgHelpGroup           = "help_group"
+	MsgHelpStaff           = "help_staff"
+	MsgHistory             = "history"
+	MsgHistoryEmpty        = "history_empty"
+	MsgHistoryItem         = "history_item"
+	MsgLangNameEN          = "lang_name_en"
+	MsgLangNameZH          = "lang_name_zh"
+	MsgLangPick            = "lang_pick"
+	MsgLangRetry           = "lang_retry"
+	MsgLangSet             = "lang_set"
+	MsgLocConsentAsk       = "loc_consent_ask"
+	MsgLocDropped          = "loc_dropped"
+	MsgLocKept             = "loc_kept"
+	MsgMeCard              = "me_card"
+	MsgMeUnregistered      = "me_unregistered"
+	MsgMenu                = "menu"
+	MsgNearest             = "nearest"
+	MsgNearestItem         = "nearest_item"
+	MsgNothingToCancel     = "nothing_to_cancel"
+	MsgOptBranch           = "opt_branch"
+	MsgOptDone             = "opt_done"
+	MsgOptEmployer         = "opt_employer"
+	MsgOptHome             = "opt_home"
+	MsgOptParty            = "opt_party"
+	MsgOptUseButtons       = "opt_use_buttons"
+	MsgPointList           = "point_list"
+	MsgPointUnknown        = "point_unknown"
+	MsgPrivacy             = "privacy"
+	MsgPrivacyCheckIn      = "privacy_check_in"
+	MsgRegDone             = "reg_done"
+	MsgRegName             = "reg_name"
+	MsgRegNameInvalid      = "reg_name_invalid"
+	MsgRegNameRetry        = "reg_name_retry"
+	MsgRegNameTooLong      = "reg_name_too_long"
+	MsgRegPhone            = "reg_phone"
+	MsgRegPhoneNotYours    = "reg_phone_not_yours"
+	MsgRegPhoneRetry       = "reg_phone_retry"
+	MsgRegRole             = "reg_role"
+	MsgRegRoleRetry        = "reg_role_retry"
+	MsgRegisterFirst       = "register_first"
+	MsgRegisterOffer       = "register_offer"
+	MsgSaved               = "saved"
+	MsgStaleButton         = "stale_button"
+	MsgStats               = "stats"
+	MsgUnknown             = "unknown"
+	MsgWelcome             = "welcome"
+	MsgWelcomeBack         = "welcome_back"
 )
 
 // MessageIDs lists every message id Step can return, so that a test can check that each
-// locale file has them all.
+// locale file has them all. The labels of roles, employers and /me fields are built from
+// their names.
 func MessageIDs() []string {
-	return []string{
-		MsgWelcome, MsgHelp, MsgHelpGroup, MsgCancelled, MsgNothingToCancel, MsgExpired,
-		MsgUnknown, MsgStaleButton, MsgLangPick, MsgLangRetry, MsgLangSet,
-		MsgButtonHelp, MsgButtonLang, MsgLangNameZH, MsgLangNameEN,
+	ids := []string{
+		MsgBackTo, MsgButtonAgree, MsgButtonAllPoints, MsgButtonBack, MsgButtonBackToMenu,
+		MsgButtonCheckIn, MsgButtonEdit, MsgButtonForget, MsgButtonForgetNo, MsgButtonForgetYes,
+		MsgButtonHelp, MsgButtonHistory, MsgButtonLang, MsgButtonLocDrop, MsgButtonLocKeep,
+		MsgButtonMe, MsgButtonMenu, MsgButtonNext, MsgButtonNo, MsgButtonNotNow,
+		MsgButtonOptional, MsgButtonPoint, MsgButtonPointList, MsgButtonPointNear, MsgButtonPrev,
+		MsgButtonRegister, MsgButtonShareLocation, MsgButtonSharePhone, MsgButtonSkip,
+		MsgButtonUseName, MsgButtonYes, MsgCancelled, MsgCheckInAgain, MsgCheckInDone,
+		MsgCheckInHow, MsgConsentDeclined, MsgConsentThanks, MsgEditPick, MsgExpired,
+		MsgExportAdminsOnly, MsgExportBadDate, MsgExportBadRange, MsgExportCaption, MsgExportSent,
+		MsgExportUndelivered, MsgExportTooBig, MsgExportUsage, MsgFieldInvalid, MsgFieldTooLong,
+		MsgForgetConfirm, MsgForgetKept, MsgForgetNothing, MsgForgotten, MsgHelp, MsgHelpGroup,
+		MsgHelpStaff, MsgHistory, MsgHistoryEmpty, MsgHistoryItem, MsgLangNameEN, MsgLangNameZH,
+		MsgLangPick, MsgLangRetry, MsgLangSet, MsgLocConsentAsk, MsgLocDropped, MsgLocKept,
+		MsgMeCard, MsgMeUnregistered, MsgMenu, MsgNearest, MsgNearestItem, MsgNothingToCancel,
+		MsgOptBranch, MsgOptDone, MsgOptEmployer, MsgOptHome, MsgOptParty, MsgOptUseButtons,
+		MsgPointList, MsgPointUnknown, MsgPrivacy, MsgPrivacyCheckIn, MsgRegDone, MsgRegName,
+		MsgRegNameInvalid, MsgRegNameRetry, MsgRegNameTooLong, MsgRegPhone, MsgRegPhoneNotYours,
+		MsgRegPhoneRetry, MsgRegRole, MsgRegRoleRetry, MsgRegisterFirst, MsgRegisterOffer,
+		MsgSaved, MsgStaleButton, MsgStats, MsgUnknown, MsgWelcome, MsgWelcomeBack,
 	}
+	for _, r := range Roles {
+		ids = append(ids, roleLabel(r))
+	}
+	for _, e := range Employers {
+		ids = append(ids, "employer_"+e)
+	}
+	for _, f := range editable {
+		ids = append(ids, "field_"+f)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
-// Commands lists the commands Step understands, in the order a command menu shows them.
-// Their descriptions are the message ids "command_" + name.
+// Commands lists the commands Step understands in private chats, in the order a command
+// menu shows them. Their descriptions are the message ids "command_" + name.
 func Commands() []string {
-	return []string{"start", "help", "lang", "cancel"}
+	return []string{"start", "checkin", "me", "help", "lang", "cancel", "forgetme"}
 }
 
 // Supported languages, as BCP 47 tags.

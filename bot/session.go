@@ -29,7 +29,25 @@ const (
 	StateIdle State = "idle"
 	// StateChoosingLang means the language picker is open: a tap or a typed name answers it.
 	StateChoosingLang State = "choosing_lang"
+	// Registration, in order: role, name, phone. Data "intent" is a point to check in at
+	// once registered; "edit" marks a single field being edited from /me.
+	StateRegRole  State = "reg_role"
+	StateRegName  State = "reg_name"
+	StateRegPhone State = "reg_phone"
+	// The optional fields, offered after the first check-in and editable from /me.
+	StateOptParty    State = "opt_party"
+	StateOptBranch   State = "opt_branch"
+	StateOptEmployer State = "opt_employer"
+	StateOptHome     State = "opt_home"
+	// StateCheckIn means the check-in keyboard (share location, list) is shown.
+	StateCheckIn State = "checkin"
 )
+
+// states lists the states this release routes.
+var states = []State{
+	StateIdle, StateChoosingLang, StateRegRole, StateRegName, StateRegPhone,
+	StateOptParty, StateOptBranch, StateOptEmployer, StateOptHome, StateCheckIn,
+}
 
 // Session is the conversation state of one chat. It expires (SessionTTL).
 type Session struct {
@@ -72,6 +90,14 @@ type Profile struct {
 	// LangChosen is set once the user picked Lang; until then Lang follows Telegram's
 	// language_code.
 	LangChosen bool `json:"lang_chosen"`
+	// ConsentAt is when the user agreed to the privacy notice; nothing personal is stored
+	// before it.
+	ConsentAt *time.Time `json:"consent_at,omitempty"`
+	// LocConsent is the answer to keeping exact locations with check-ins: "" (not asked
+	// yet), "yes" or "no" (only distances are kept).
+	LocConsent string `json:"loc_consent,omitempty"`
+	// Member is the registration, nil until it is complete.
+	Member *Member `json:"member,omitempty"`
 
 	// unknown keeps the fields written by a newer release during a rolling deploy, so that
 	// this release re-encoding the profile does not erase them.
@@ -79,7 +105,27 @@ type Profile struct {
 }
 
 // profileKeys are the JSON keys Profile owns; every other key is kept in Profile.unknown.
-var profileKeys = []string{"v", "lang", "lang_chosen"}
+var profileKeys = []string{"v", "lang", "lang_chosen", "consent_at", "loc_consent", "member"}
+
+// Member is a registered worker or merchant.
+type Member struct {
+	Role         string    `json:"role"`
+	Name         string    `json:"name"`
+	Phone        string    `json:"phone"`
+	RegisteredAt time.Time `json:"registered_at"`
+	// The optional fields: Party is "yes", "no" or "" (not said).
+	Party     string `json:"party,omitempty"`
+	Branch    string `json:"branch,omitempty"`
+	Employer  string `json:"employer,omitempty"`
+	HomePoint string `json:"home_point,omitempty"`
+	// CheckIns counts the member's check-ins; OptionalOffered is set once the optional
+	// fields were offered (after the first check-in).
+	CheckIns        int  `json:"checkins"`
+	OptionalOffered bool `json:"optional_offered,omitempty"`
+}
+
+// Consented reports whether the user agreed to the privacy notice.
+func (p Profile) Consented() bool { return p.ConsentAt != nil }
 
 // DecodeProfile decodes a stored profile. Unknown fields are kept for Encode; an absent or
 // malformed profile gives an empty profile of the current version.

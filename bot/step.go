@@ -1,29 +1,70 @@
 package bot
 
-import "strings"
-
-// Callback data of the buttons Step builds (≤ 64 bytes, as Telegram requires).
-const (
-	dataHelp   = "menu:help"
-	dataLang   = "menu:lang"
-	langPrefix = "lang:"
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
 )
 
+// Callback data of the buttons Step builds (≤ 64 bytes, as Telegram requires; a point id
+// is at most 61 bytes, so point buttons use prefixes of at most 3).
+const (
+	dataHelp    = "menu:help"
+	dataLang    = "menu:lang"
+	dataCheckIn = "menu:checkin"
+	dataMe      = "menu:me"
+	dataMenu    = "menu:main"
+	langPrefix  = "lang:"
+)
+
+// World is what Step may know beyond the chat's session and profile.
+type World struct {
+	Points Points
+	// History is the chat's latest check-ins, newest first.
+	History []CheckIn
+	// CheckInWindow is how long a second check-in at the same point counts as the same visit.
+	CheckInWindow time.Duration
+}
+
+// Points is the directory of service points.
+type Points interface {
+	Exists(id string) bool
+	// IDs lists every point in display order.
+	IDs() []string
+	// Nearest returns the n nearest points, open ones (at `at`) first.
+	Nearest(lat, lon float64, n int, at time.Time) []Near
+}
+
+// Near is a point and its distance from the user.
+type Near struct {
+	ID     string
+	Meters int
+	Open   bool
+}
+
 // Step handles one input in a chat whose session is s and profile p. It never fails: user
-// mistakes become replies. Private chats get the full conversation; in groups only /help is
-// answered (staff features come later); channels and unknown chat types are ignored.
+// mistakes become replies. Private chats get the full conversation; in groups only /help
+// and the staff commands are answered; channels and unknown chat types are ignored.
 //
 // Routing follows grammY: entry commands and button taps first (so they work from any
 // state, even after expiry), then the session's state, then a fallback.
-func Step(s Session, p Profile, in Input) Result {
+func Step(s Session, p Profile, in Input, w World) Result {
+	if p.Member != nil {
+		// Steps edit the member in place: work on a copy, so the caller's stays as it was.
+		m := *p.Member
+		p.Member = &m
+	}
+	s.Data = maps.Clone(s.Data)
 	r := Result{Session: s, Profile: p}
 	switch in.Chat {
 	case ChatPrivate:
-	case ChatGroup:
-		if in.Kind == KindCommand && in.Command == "help" {
-			r.followLanguageCode(in.LanguageCode)
-			r.send(MsgHelpGroup, nil, nil)
+		if in.Kind == KindResult {
+			// No private conversation asks to hear about its messages yet.
+			return r
 		}
+	case ChatGroup:
+		r.group(in)
 		return r
 	default:
 		return r
@@ -39,14 +80,22 @@ func Step(s Session, p Profile, in Input) Result {
 
 	switch in.Kind {
 	case KindCommand:
-		r.command(in, s.State, expired)
+		r.command(in, w, s.State, expired)
 		return r
 	case KindCallback:
-		r.callback(in.Data)
+		r.callback(in, w)
 		return r
 	}
 	if expired {
 		r.send(MsgExpired, nil, menu())
+		return r
+	}
+	if r.registering() {
+		r.registration(in, w)
+		return r
+	}
+	if in.Kind == KindLocation && in.Location != nil {
+		r.nearest(in, w)
 		return r
 	}
 	switch r.Session.State {
@@ -58,6 +107,10 @@ func Step(s Session, p Profile, in Input) Result {
 			return r
 		}
 		r.send(MsgLangRetry, nil, langPicker())
+	case StateOptParty, StateOptBranch, StateOptEmployer, StateOptHome:
+		r.optional(in, w)
+	case StateCheckIn:
+		r.checkInKeyboard(in, w)
 	default:
 		r.send(MsgUnknown, nil, menu())
 	}
@@ -65,11 +118,10 @@ func Step(s Session, p Profile, in Input) Result {
 }
 
 // command handles a command; prev is the state before any expiry reset.
-func (r *Result) command(in Input, prev State, expired bool) {
+func (r *Result) command(in Input, w World, prev State, expired bool) {
 	switch in.Command {
 	case "start":
-		r.reset()
-		r.send(MsgWelcome, map[string]string{"Name": in.Name}, menu())
+		r.start(in, w)
 	case "help":
 		// Help keeps the state, so asking for it never costs the user a flow in progress.
 		r.send(MsgHelp, nil, menu())
@@ -82,13 +134,20 @@ func (r *Result) command(in Input, prev State, expired bool) {
 		}
 		r.enter(StateChoosingLang)
 		r.send(MsgLangPick, nil, langPicker())
+	case "checkin":
+		r.checkInMenu()
+	case "me":
+		r.me()
+	case "forgetme":
+		r.forgetConfirm()
 	case "cancel":
 		switch {
 		case expired:
 			r.send(MsgExpired, nil, menu())
 		case prev != StateIdle:
 			r.reset()
-			r.send(MsgCancelled, nil, menu())
+			r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgCancelled, RemoveKeyboard: true})
+			r.send(MsgMenu, nil, menu())
 		default:
 			r.send(MsgNothingToCancel, nil, menu())
 		}
@@ -101,12 +160,53 @@ func (r *Result) command(in Input, prev State, expired bool) {
 	}
 }
 
+// start handles /start, with a deep-link payload "cp_<point>" from a point's QR code.
+func (r *Result) start(in Input, w World) {
+	if id, ok := strings.CutPrefix(in.Args, CheckInPayload); ok {
+		if !w.Points.Exists(id) {
+			r.reset()
+			r.send(MsgPointUnknown, nil, menu())
+			return
+		}
+		r.checkInAt(in, w, id, ViaQR)
+		return
+	}
+	r.reset()
+	if !r.Profile.Consented() {
+		r.welcome(in)
+		return
+	}
+	r.send(MsgWelcomeBack, map[string]string{"Name": r.displayName(in)}, menu())
+}
+
+// welcome greets a user who has not agreed to the privacy notice yet: a short welcome
+// with a one-tap language switch, then the notice.
+func (r *Result) welcome(in Input) {
+	r.send(MsgWelcome, map[string]string{"Name": in.Name}, [][]Button{{langSwitch(r.Profile.Lang)}})
+	r.privacy(r.Session.Data[keyIntent])
+}
+
+// privacy shows the privacy notice; point is a check-in waiting for the answer, if any.
+func (r *Result) privacy(point string) {
+	buttons := [][]Button{{
+		{Text: MsgButtonAgree, Data: dataConsentYes}, {Text: MsgButtonNotNow, Data: dataConsentNo},
+	}}
+	if point != "" {
+		r.send(MsgPrivacyCheckIn, map[string]string{"Point": point}, buttons)
+		return
+	}
+	r.send(MsgPrivacy, nil, buttons)
+}
+
 // callback handles a button tap. Buttons are honoured whatever the state, so a picker
 // tapped after it expired, or after the user typed something else, still works.
-func (r *Result) callback(data string) {
+func (r *Result) callback(in Input, w World) {
+	data := in.Data
 	switch {
 	case data == dataHelp:
 		r.send(MsgHelp, nil, menu())
+	case data == dataMenu:
+		r.send(MsgMenu, nil, menu())
 	case data == dataLang:
 		r.enter(StateChoosingLang)
 		r.send(MsgLangPick, nil, langPicker())
@@ -118,9 +218,25 @@ func (r *Result) callback(data string) {
 		}
 		if r.Session.State == StateChoosingLang {
 			r.reset()
+			r.chooseLang(lang)
+			r.edit(MsgLangSet, nil, menu())
+			return
 		}
+		// The welcome's one-tap switch: say the welcome, and the notice below it, again
+		// in the new language.
 		r.chooseLang(lang)
-		r.Replies = append(r.Replies, Reply{Kind: EditOrigin, Text: MsgLangSet, Buttons: menu()})
+		if r.Profile.Consented() {
+			r.edit(MsgLangSet, nil, menu())
+			return
+		}
+		r.edit(MsgWelcome, map[string]string{"Name": in.Name}, [][]Button{{langSwitch(lang)}})
+		r.privacy(r.Session.Data[keyIntent])
+	case data == dataCheckIn:
+		r.checkInMenu()
+	case data == dataMe:
+		r.me()
+	case r.consentTap(in, w, data), r.checkInTap(in, w, data), r.registrationTap(in, w, data),
+		r.optionalTap(in, w, data), r.meTap(in, w, data):
 	default:
 		r.answer(MsgStaleButton)
 	}
@@ -158,8 +274,26 @@ func (r *Result) reset() {
 	r.enter(StateIdle)
 }
 
+// set stores a flow's field in the session.
+func (r *Result) set(k, v string) {
+	if r.Session.Data == nil {
+		r.Session.Data = map[string]string{}
+	}
+	r.Session.Data[k] = v
+}
+
 func (r *Result) send(id string, args map[string]string, buttons [][]Button) {
 	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: id, Args: args, Buttons: buttons})
+}
+
+// edit replaces the tapped message (handlers send a new one when it cannot be edited).
+func (r *Result) edit(id string, args map[string]string, buttons [][]Button) {
+	r.Replies = append(r.Replies, Reply{Kind: EditOrigin, Text: id, Args: args, Buttons: buttons})
+}
+
+// ask sends a question with a reply keyboard.
+func (r *Result) ask(id string, args map[string]string, keyboard [][]Button) {
+	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: id, Args: args, Keyboard: keyboard})
 }
 
 func (r *Result) answer(toast string) {
@@ -168,13 +302,14 @@ func (r *Result) answer(toast string) {
 
 // known reports whether this release has a route for st; a state it does not know (left by
 // a release with the same SessionVersion, which should not happen) is treated as idle.
-func (st State) known() bool {
-	return st == StateIdle || st == StateChoosingLang
-}
+func (st State) known() bool { return slices.Contains(states, st) }
 
 // menu is the main menu: only what is built.
 func menu() [][]Button {
-	return [][]Button{{{Text: MsgButtonHelp, Data: dataHelp}, {Text: MsgButtonLang, Data: dataLang}}}
+	return [][]Button{
+		{{Text: MsgButtonCheckIn, Data: dataCheckIn}, {Text: MsgButtonMe, Data: dataMe}},
+		{{Text: MsgButtonHelp, Data: dataHelp}, {Text: MsgButtonLang, Data: dataLang}},
+	}
 }
 
 func langPicker() [][]Button {
@@ -182,6 +317,14 @@ func langPicker() [][]Button {
 		{Text: MsgLangNameZH, Data: langPrefix + "zh"},
 		{Text: MsgLangNameEN, Data: langPrefix + "en"},
 	}}
+}
+
+// langSwitch is the one-tap switch to the language the user is not reading.
+func langSwitch(lang string) Button {
+	if lang == LangEN {
+		return Button{Text: MsgLangNameZH, Data: langPrefix + "zh"}
+	}
+	return Button{Text: MsgLangNameEN, Data: langPrefix + "en"}
 }
 
 // parseLang understands what a user may type or tap to name a language.
@@ -193,4 +336,12 @@ func parseLang(s string) (string, bool) {
 		return LangEN, true
 	}
 	return "", false
+}
+
+// displayName is the member's name, else the Telegram first name.
+func (r *Result) displayName(in Input) string {
+	if m := r.Profile.Member; m != nil {
+		return m.Name
+	}
+	return in.Name
 }

@@ -60,21 +60,21 @@ func TestStep(t *testing.T) {
 			s:    NewSession(now), p: Profile{Version: ProfileVersion},
 			in: private(Input{Kind: KindCommand, Command: "start", Name: "小王"}),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh, ProfileChanged: true,
-				Replies: []Reply{{Kind: SendNew, Text: MsgWelcome, Args: map[string]string{"Name": "小王"}, Buttons: menu()}}},
+				Replies: welcomeReplies("小王", LangZH)},
 		},
 		{
 			name: "start guesses en from en-US",
 			s:    NewSession(now), p: Profile{Version: ProfileVersion},
 			in: private(Input{Kind: KindCommand, Command: "start", LanguageCode: "en-US"}),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: profile(LangEN, false), ProfileChanged: true,
-				Replies: []Reply{{Kind: SendNew, Text: MsgWelcome, Args: map[string]string{"Name": ""}, Buttons: menu()}}},
+				Replies: welcomeReplies("", LangEN)},
 		},
 		{
 			name: "start guesses en from another language",
 			s:    NewSession(now), p: Profile{Version: ProfileVersion},
 			in: private(Input{Kind: KindCommand, Command: "start", LanguageCode: "ru"}),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: profile(LangEN, false), ProfileChanged: true,
-				Replies: []Reply{{Kind: SendNew, Text: MsgWelcome, Args: map[string]string{"Name": ""}, Buttons: menu()}}},
+				Replies: welcomeReplies("", LangEN)},
 		},
 		{
 			name: "empty language code on first contact gives zh-CN",
@@ -109,7 +109,7 @@ func TestStep(t *testing.T) {
 			s:    picking, p: zh,
 			in: cmd("start", ""),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
-				Replies: []Reply{{Kind: SendNew, Text: MsgWelcome, Args: map[string]string{"Name": ""}, Buttons: menu()}}},
+				Replies: welcomeReplies("", LangZH)},
 		},
 		{
 			name: "help keeps the flow",
@@ -179,20 +179,29 @@ func TestStep(t *testing.T) {
 		},
 		{
 			name: "a stale language tap while idle is honoured",
-			s:    idle, p: en, in: tap("lang:zh"),
-			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: profile(LangZH, true), ProfileChanged: true,
+			s:    idle, p: consented(en), in: tap("lang:zh"),
+			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: consented(profile(LangZH, true)), ProfileChanged: true,
 				Replies: []Reply{{Kind: EditOrigin, Text: MsgLangSet, Buttons: menu()}}},
 		},
 		{
-			name: "a language tap after the picker expired is honoured",
-			s:    session(StateChoosingLang, stale), p: zh, in: tap("lang:en"),
+			name: "the welcome's language switch says the welcome and notice again",
+			s:    idle, p: zh, in: tap("lang:en"),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: en, ProfileChanged: true,
+				Replies: []Reply{
+					{Kind: EditOrigin, Text: MsgWelcome, Args: map[string]string{"Name": ""}, Buttons: [][]Button{{langSwitch(LangEN)}}},
+					privacyReply(),
+				}},
+		},
+		{
+			name: "a language tap after the picker expired is honoured",
+			s:    session(StateChoosingLang, stale), p: consented(zh), in: tap("lang:en"),
+			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: consented(en), ProfileChanged: true,
 				Replies: []Reply{{Kind: EditOrigin, Text: MsgLangSet, Buttons: menu()}}},
 		},
 		{
 			name: "tapping the chosen language again changes nothing stored",
-			s:    idle, p: en, in: tap("lang:en"),
-			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: en,
+			s:    idle, p: consented(en), in: tap("lang:en"),
+			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: consented(en),
 				Replies: []Reply{{Kind: EditOrigin, Text: MsgLangSet, Buttons: menu()}}},
 		},
 		{
@@ -223,7 +232,7 @@ func TestStep(t *testing.T) {
 			name: "cancel leaves the picker",
 			s:    picking, p: zh, in: cmd("cancel", ""),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
-				Replies: []Reply{send(MsgCancelled, menu())}},
+				Replies: []Reply{{Kind: SendNew, Text: MsgCancelled, RemoveKeyboard: true}, send(MsgMenu, menu())}},
 		},
 		{
 			name: "cancel with nothing going on",
@@ -245,7 +254,7 @@ func TestStep(t *testing.T) {
 		},
 		{
 			name: "unknown command after expiry says it expired",
-			s:    session(StateChoosingLang, stale), p: zh, in: cmd("checkin", ""),
+			s:    session(StateChoosingLang, stale), p: zh, in: cmd("frobnicate", ""),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
 				Replies: []Reply{send(MsgExpired, menu())}},
 		},
@@ -257,7 +266,7 @@ func TestStep(t *testing.T) {
 		},
 		{
 			name: "unknown command",
-			s:    idle, p: zh, in: cmd("checkin", ""),
+			s:    idle, p: zh, in: cmd("frobnicate", ""),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
 				Replies: []Reply{send(MsgUnknown, menu())}},
 		},
@@ -303,7 +312,7 @@ func TestStep(t *testing.T) {
 	ids := MessageIDs()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Step(tt.s, tt.p, tt.in)
+			got := Step(tt.s, tt.p, tt.in, world(nil))
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(Profile{})); diff != "" {
 				t.Errorf("Step(%+v, %+v, %+v) mismatch (-want +got):\n%s", tt.s, tt.p, tt.in, diff)
 			}

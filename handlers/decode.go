@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -102,9 +103,11 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 	if m.From != nil && m.From.IsBot {
 		return bot.Input{}, origin{}, false
 	}
-	in := bot.Input{Chat: chatType(m.Chat.Type), Now: h.now(), Kind: bot.KindOther}
+	in := bot.Input{Chat: chatType(m.Chat.Type), Now: h.now().In(h.loc), Kind: bot.KindOther,
+		Staff: slices.Contains(h.staff, m.Chat.ID)}
 	if m.From != nil {
-		in.LanguageCode, in.Name = m.From.LanguageCode, m.From.FirstName
+		in.LanguageCode, in.Name, in.FromID = m.From.LanguageCode, m.From.FirstName, m.From.ID
+		in.Admin = slices.Contains(h.admins, m.From.ID)
 	}
 	switch {
 	case m.Text != "":
@@ -112,11 +115,14 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 			in.Kind, in.Command, in.Args = bot.KindCommand, name, args
 		} else {
 			in.Kind, in.Text = bot.KindText, m.Text
+			in.Button = h.texts.button(m.Text)
 		}
 	case m.Contact != nil:
 		in.Kind = bot.KindContact
+		in.Contact = &bot.Contact{UserID: m.Contact.UserID, Phone: m.Contact.PhoneNumber}
 	case m.Location != nil:
 		in.Kind = bot.KindLocation
+		in.Location = &bot.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
 	}
 	return in, origin{chatID: m.Chat.ID, threadID: threadID(m)}, true
 }

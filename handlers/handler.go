@@ -4,11 +4,14 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/go-telegram/bot/models"
 	"github.com/nanta-district/bangban/bot"
+	"github.com/nanta-district/bangban/content"
 	"github.com/nanta-district/bangban/queue"
 )
 
@@ -17,11 +20,28 @@ import (
 // expired, instead of being silently dropped into a fresh one; after that Redis reclaims it.
 const SessionTTL = 2 * bot.SessionTTL
 
+// DefaultCheckInWindow is how long a second check-in at the same point is the same visit.
+const DefaultCheckInWindow = 2 * time.Hour
+
+// Reader is the read-only view of the store that staff commands need: statistics summed
+// over every shard, the check-in logs and the profiles of the users in them.
+type Reader interface {
+	Stats(ctx context.Context, names []string) (map[string]map[string]int64, error)
+	CheckIns(ctx context.Context, from, to time.Time) ([][]byte, error)
+	Profiles(ctx context.Context, chats []int64) (map[int64][]byte, error)
+}
+
 // Handler maps updates to effects. It is safe for concurrent use.
 type Handler struct {
 	texts    *texts
 	username string
 	now      func() time.Time
+	loc      *time.Location
+	content  *content.Content
+	window   time.Duration
+	staff    []int64
+	admins   []int64
+	reader   Reader
 }
 
 // Option configures a Handler.
@@ -38,16 +58,54 @@ func WithClock(now func() time.Time) Option {
 	return func(h *Handler) { h.now = now }
 }
 
+// WithLocation sets the district's time zone (opening hours, "today", dates); default
+// Asia/Shanghai.
+func WithLocation(loc *time.Location) Option {
+	return func(h *Handler) { h.loc = loc }
+}
+
+// WithContent sets the service points; default the embedded demo content.
+func WithContent(c *content.Content) Option {
+	return func(h *Handler) { h.content = c }
+}
+
+// WithCheckInWindow sets how long a repeated check-in at one point is the same visit.
+func WithCheckInWindow(d time.Duration) Option {
+	return func(h *Handler) { h.window = d }
+}
+
+// WithStaff sets the staff chats (commands from them are staff commands) and the admins
+// (Telegram user ids allowed to export).
+func WithStaff(chats, admins []int64) Option {
+	return func(h *Handler) { h.staff, h.admins = chats, admins }
+}
+
+// WithReader gives staff commands their view of the store. Without it /stats and /export
+// answer that the data is unavailable.
+func WithReader(r Reader) Option {
+	return func(h *Handler) { h.reader = r }
+}
+
 // New returns a Handler with the embedded locale files loaded. It fails only if they are
-// broken, which the package tests rule out.
+// broken, which the package tests rule out, or if the embedded content is.
 func New(opts ...Option) (*Handler, error) {
 	t, err := loadTexts()
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{texts: t, now: time.Now}
+	h := &Handler{texts: t, now: time.Now, window: DefaultCheckInWindow}
 	for _, o := range opts {
 		o(h)
+	}
+	if h.loc == nil {
+		if h.loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+			return nil, fmt.Errorf("load time zone: %w", err)
+		}
+	}
+	if h.content == nil {
+		if h.content, err = content.Load(""); err != nil {
+			return nil, fmt.Errorf("load embedded content: %w", err)
+		}
 	}
 	return h, nil
 }
@@ -56,10 +114,13 @@ func New(opts ...Option) (*Handler, error) {
 // Updates that cannot be decoded or that the bot does not handle (inline queries, polls,
 // channel posts, kinds newer than the client library…) give empty effects and no error:
 // they stay in the stream as raw JSON and never block the chat. An error means a bug on
-// our side (a locale text that does not render) and is worth retrying and dead-lettering.
+// our side (a locale text that does not render) or a store read that failed, and is worth
+// retrying and dead-lettering.
 func (h *Handler) Handle(ctx context.Context, u queue.Update, st queue.State) (queue.Effects, error) {
+	if u.Kind == queue.KindResult {
+		return h.result(ctx, u, st)
+	}
 	if u.Kind != queue.KindTelegram {
-		// Results of outbox messages: no feature asks for one yet.
 		return queue.Effects{}, nil
 	}
 	upd, err := decode(u.Raw)
@@ -72,13 +133,28 @@ func (h *Handler) Handle(ctx context.Context, u queue.Update, st queue.State) (q
 		if !ok {
 			return queue.Effects{}, nil
 		}
-		return h.step(u, st, in, o)
+		return h.step(ctx, u, st, in, o)
 	case upd.CallbackQuery != nil:
-		return h.callback(u, st, upd.CallbackQuery)
+		return h.callback(ctx, u, st, upd.CallbackQuery)
 	case upd.MyChatMember != nil:
 		return reachability(upd.MyChatMember), nil
 	}
 	return queue.Effects{}, nil
+}
+
+// result hands the outcome of a message the bot asked to hear about back to the
+// conversation of the chat whose outbox sent it.
+func (h *Handler) result(ctx context.Context, u queue.Update, st queue.State) (queue.Effects, error) {
+	var res queue.Result
+	if json.Unmarshal(u.Raw, &res) != nil {
+		return queue.Effects{}, nil
+	}
+	in := bot.Input{Kind: bot.KindResult, Chat: bot.ChatPrivate, Data: res.MessageRef, Text: res.Error,
+		Now: h.now().In(h.loc), Staff: slices.Contains(h.staff, u.ChatID)}
+	if u.ChatID < 0 {
+		in.Chat = bot.ChatGroup
+	}
+	return h.step(ctx, u, st, in, origin{chatID: u.ChatID})
 }
 
 // origin is where an input came from and so where its replies go.
@@ -91,7 +167,7 @@ type origin struct {
 	messageID int
 }
 
-func (h *Handler) callback(u queue.Update, st queue.State, cq *models.CallbackQuery) (queue.Effects, error) {
+func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, cq *models.CallbackQuery) (queue.Effects, error) {
 	o := origin{chatID: u.ChatID, callbackID: cq.ID}
 	in := bot.Input{
 		Kind:         bot.KindCallback,
@@ -99,7 +175,9 @@ func (h *Handler) callback(u queue.Update, st queue.State, cq *models.CallbackQu
 		Data:         cq.Data,
 		LanguageCode: cq.From.LanguageCode,
 		Name:         cq.From.FirstName,
-		Now:          h.now(),
+		FromID:       cq.From.ID,
+		Admin:        slices.Contains(h.admins, cq.From.ID),
+		Now:          h.now().In(h.loc),
 	}
 	switch m := cq.Message; {
 	case m.Message != nil:
@@ -110,82 +188,43 @@ func (h *Handler) callback(u queue.Update, st queue.State, cq *models.CallbackQu
 		o.chatID = m.InaccessibleMessage.Chat.ID
 		in.Chat = chatType(m.InaccessibleMessage.Chat.Type)
 	}
+	in.Staff = slices.Contains(h.staff, o.chatID)
 	// A tap on a message sent through inline mode has no chat: bot.ChatOther makes Step
 	// ignore it, and the query is still answered so the button stops spinning.
-	return h.step(u, st, in, o)
+	return h.step(ctx, u, st, in, o)
 }
 
 // step runs the conversation and turns its result into effects.
-func (h *Handler) step(u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
-	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in)
+func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
+	w := bot.World{Points: points{h.content}, History: history(st.History), CheckInWindow: h.window}
+	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
 	var eff queue.Effects
-	if res.SessionChanged {
+	switch {
+	case res.Forget:
+		eff.Forget, eff.DeleteSession = true, true
+	case res.SessionChanged:
 		b, err := res.Session.Encode()
 		if err != nil {
 			return queue.Effects{}, fmt.Errorf("encode session of update %d: %w", u.UpdateID, err)
 		}
 		eff.Session, eff.SessionTTL = b, SessionTTL
 	}
-	if res.ProfileChanged {
+	if res.ProfileChanged && !res.Forget {
 		b, err := res.Profile.Encode()
 		if err != nil {
 			return queue.Effects{}, fmt.Errorf("encode profile of update %d: %w", u.UpdateID, err)
 		}
 		eff.Profile = b
 	}
-	out, err := h.outbox(u, res, o)
+	if err := h.records(u, res, &eff); err != nil {
+		return queue.Effects{}, err
+	}
+	out, err := h.outbox(ctx, u, res, o, in, &eff)
 	if err != nil {
 		return queue.Effects{}, fmt.Errorf("render replies to update %d: %w", u.UpdateID, err)
 	}
 	eff.Outbox = out
 	return eff, nil
-}
-
-// outbox renders the replies in the profile's language. A button tap is answered first,
-// whatever the bot decided, so the user's button stops spinning even when nothing else is
-// said; the bot's AnswerCallback reply only adds a toast to that answer.
-func (h *Handler) outbox(u queue.Update, res bot.Result, o origin) ([]queue.Message, error) {
-	loc := h.texts.localizer(res.Profile.Lang)
-	var out []queue.Message
-	add := func(m queue.Message) {
-		m.ID = fmt.Sprintf("%s.%d", u.StreamID, len(out))
-		m.Lane = queue.LaneReply
-		m.ChatID = o.chatID
-		out = append(out, m)
-	}
-	if o.callbackID != "" {
-		answer := queue.Message{Method: queue.MethodAnswerCallbackQuery, CallbackID: o.callbackID}
-		for _, r := range res.Replies {
-			if r.Kind == bot.AnswerCallback && r.Text != "" {
-				toast, err := loc.render(r.Text, nil)
-				if err != nil {
-					return nil, err
-				}
-				answer.Text = toast
-				break
-			}
-		}
-		add(answer)
-	}
-	for _, r := range res.Replies {
-		if r.Kind == bot.AnswerCallback {
-			continue
-		}
-		text, err := loc.render(r.Text, r.Args)
-		if err != nil {
-			return nil, err
-		}
-		kb, err := loc.keyboard(r.Buttons)
-		if err != nil {
-			return nil, err
-		}
-		m := queue.Message{Method: queue.MethodSendMessage, ThreadID: o.threadID, Text: text, ParseMode: string(models.ParseModeHTML), Inline: kb}
-		if r.Kind == bot.EditOrigin && o.messageID != 0 {
-			m.Method, m.MessageID, m.ThreadID = queue.MethodEditMessageText, o.messageID, 0
-		}
-		add(m)
-	}
-	return out, nil
 }
 
 // reachability records whether the user blocked the bot (private chats) or removed it

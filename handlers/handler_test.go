@@ -40,9 +40,17 @@ func encode(t *testing.T, v interface{ Encode() ([]byte, error) }) []byte {
 
 // Keyboards as users see them.
 var (
-	menuZH   = [][]queue.Button{{{Text: "❓ 帮助", Data: "menu:help"}, {Text: "🌐 语言 / Language", Data: "menu:lang"}}}
-	menuEN   = [][]queue.Button{{{Text: "❓ Help", Data: "menu:help"}, {Text: "🌐 Language / 语言", Data: "menu:lang"}}}
-	langPick = [][]queue.Button{{{Text: "中文", Data: "lang:zh"}, {Text: "English", Data: "lang:en"}}}
+	menuZH = [][]queue.Button{
+		{{Text: "📍 签到", Data: "menu:checkin"}, {Text: "👤 我的", Data: "menu:me"}},
+		{{Text: "❓ 帮助", Data: "menu:help"}, {Text: "🌐 语言 / Language", Data: "menu:lang"}},
+	}
+	menuEN = [][]queue.Button{
+		{{Text: "📍 Check in", Data: "menu:checkin"}, {Text: "👤 Me", Data: "menu:me"}},
+		{{Text: "❓ Help", Data: "menu:help"}, {Text: "🌐 Language / 语言", Data: "menu:lang"}},
+	}
+	consentZH = [][]queue.Button{{{Text: "✅ 同意", Data: "consent:yes"}, {Text: "暂不", Data: "consent:no"}}}
+	consentEN = [][]queue.Button{{{Text: "✅ Agree", Data: "consent:yes"}, {Text: "Not now", Data: "consent:no"}}}
+	langPick  = [][]queue.Button{{{Text: "中文", Data: "lang:zh"}, {Text: "English", Data: "lang:en"}}}
 )
 
 func msg(i int, method string, chat int64, text string, kb [][]queue.Button) queue.Message {
@@ -81,7 +89,8 @@ func TestHandle(t *testing.T) {
 		{
 			file: "start_zh.json",
 			want: queue.Effects{Outbox: []queue.Message{
-				msg(0, queue.MethodSendMessage, 5550001, "小王&lt;b&gt;，你好！我是<b>帮办</b>", menuZH),
+				msg(0, queue.MethodSendMessage, 5550001, "小王&lt;b&gt;，你好！我是<b>帮办</b>", [][]queue.Button{{{Text: "English", Data: "lang:en"}}}),
+				msg(1, queue.MethodSendMessage, 5550001, "<b>隐私说明</b>", consentZH),
 			}},
 			wantSession: bot.StateIdle,
 			wantProfile: &bot.Profile{Version: 1, Lang: bot.LangZH},
@@ -89,7 +98,8 @@ func TestHandle(t *testing.T) {
 		{
 			file: "start_en.json",
 			want: queue.Effects{Outbox: []queue.Message{
-				msg(0, queue.MethodSendMessage, 5550002, "Hi Sam! I'm <b>Bangban</b>", menuEN),
+				msg(0, queue.MethodSendMessage, 5550002, "Hi Sam! I'm <b>Bangban</b>", [][]queue.Button{{{Text: "中文", Data: "lang:zh"}}}),
+				msg(1, queue.MethodSendMessage, 5550002, "<b>Privacy notice</b>", consentEN),
 			}},
 			wantSession: bot.StateIdle,
 			wantProfile: &bot.Profile{Version: 1, Lang: bot.LangEN},
@@ -121,7 +131,8 @@ func TestHandle(t *testing.T) {
 			st:   queue.State{Profile: profileEN},
 			want: queue.Effects{Outbox: []queue.Message{
 				answer(0, 5550002, "4382bfdwdsb323b2da", ""),
-				msg(1, queue.MethodSendMessage, 5550002, "以后我用中文和你聊", menuZH),
+				msg(1, queue.MethodSendMessage, 5550002, "你好！我是<b>帮办</b>", [][]queue.Button{{{Text: "English", Data: "lang:en"}}}),
+				msg(2, queue.MethodSendMessage, 5550002, "<b>隐私说明</b>", consentZH),
 			}},
 			wantSession: bot.StateIdle,
 			wantProfile: &bot.Profile{Version: 1, Lang: bot.LangZH, LangChosen: true},

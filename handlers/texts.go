@@ -4,10 +4,10 @@ import (
 	"embed"
 	"fmt"
 	"html"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nanta-district/bangban/bot"
-	"github.com/nanta-district/bangban/queue"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 )
@@ -22,26 +22,49 @@ var localePaths = []string{"locales/active.zh-CN.toml", "locales/active.en.toml"
 // texts renders message ids from the locale files.
 type texts struct {
 	byLang map[string]localizer
+	// buttons maps the label of every reply-keyboard button, in every language, to its id.
+	buttons map[string]string
 }
+
+// keyboardButtons are the ids of the reply-keyboard buttons that send text.
+var keyboardButtons = []string{bot.MsgButtonBack, bot.MsgButtonPointList, bot.MsgButtonBackToMenu}
+
+// button returns the id of the reply-keyboard button labelled text, or "".
+func (t *texts) button(text string) string { return t.buttons[text] }
 
 // localizer renders in one language. go-i18n would fall back to zh-CN for a missing key;
 // the locale test forbids missing keys instead, so a fallback never shows mixed languages.
 type localizer struct {
 	*i18n.Localizer
+	lang string
+	ids  map[string]bool
 }
 
 func loadTexts() (*texts, error) {
 	b := i18n.NewBundle(language.MustParse(bot.LangZH))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	for _, p := range localePaths {
-		if _, err := b.LoadMessageFileFS(localeFiles, p); err != nil {
+	t := &texts{byLang: map[string]localizer{}, buttons: map[string]string{}}
+	for i, p := range localePaths {
+		f, err := b.LoadMessageFileFS(localeFiles, p)
+		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", p, err)
 		}
+		lang := []string{bot.LangZH, bot.LangEN}[i]
+		ids := make(map[string]bool, len(f.Messages))
+		for _, m := range f.Messages {
+			ids[m.ID] = true
+		}
+		l := localizer{Localizer: i18n.NewLocalizer(b, lang), lang: lang, ids: ids}
+		t.byLang[lang] = l
+		for _, id := range keyboardButtons {
+			label, err := l.render(id, nil)
+			if err != nil {
+				return nil, err
+			}
+			t.buttons[label] = id
+		}
 	}
-	return &texts{byLang: map[string]localizer{
-		bot.LangZH: {i18n.NewLocalizer(b, bot.LangZH)},
-		bot.LangEN: {i18n.NewLocalizer(b, bot.LangEN)},
-	}}, nil
+	return t, nil
 }
 
 // localizer returns the localizer of lang, zh-CN for a language we do not have.
@@ -62,29 +85,23 @@ func (l localizer) render(id string, args map[string]string) (string, error) {
 			data[k] = html.EscapeString(v)
 		}
 	}
-	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	return l.renderSafe(id, data)
+}
+
+// renderSafe returns the text of id with args as they are: the caller escaped them.
+func (l localizer) renderSafe(id string, args map[string]string) (string, error) {
+	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: args})
 	if err != nil {
 		return "", fmt.Errorf("render %q: %w", id, err)
+	}
+	// text/template prints a missing argument as "<no value>": a bug, never for users.
+	if strings.Contains(s, noValue) {
+		return "", fmt.Errorf("render %q: a template argument is missing", id)
 	}
 	return s, nil
 }
 
-// keyboard renders an inline keyboard; button labels are plain text, not HTML.
-func (l localizer) keyboard(rows [][]bot.Button) ([][]queue.Button, error) {
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	kb := make([][]queue.Button, 0, len(rows))
-	for _, row := range rows {
-		r := make([]queue.Button, 0, len(row))
-		for _, b := range row {
-			label, err := l.render(b.Text, nil)
-			if err != nil {
-				return nil, err
-			}
-			r = append(r, queue.Button{Text: label, Data: b.Data})
-		}
-		kb = append(kb, r)
-	}
-	return kb, nil
-}
+const noValue = "<no value>"
+
+// has reports whether the language has a text for id.
+func (l localizer) has(id string) bool { return l.ids[id] }

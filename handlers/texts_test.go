@@ -3,6 +3,7 @@ package handlers
 import (
 	"html"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -28,7 +29,8 @@ func TestLocaleKeys(t *testing.T) {
 			t.Errorf("keys of %s differ from %s (-first +this):\n%s", p, localePaths[0], diff)
 		}
 	}
-	need := bot.MessageIDs()
+	need := append(bot.MessageIDs(), handlerIDs...)
+	need = append(need, keyboardButtons...)
 	for _, c := range bot.Commands() {
 		need = append(need, commandKey(c))
 	}
@@ -39,23 +41,48 @@ func TestLocaleKeys(t *testing.T) {
 	}
 }
 
-// TestRenderEveryText renders every text in every language with a hostile argument: no
-// template error, and the argument arrives escaped.
+// TestRenderEveryText renders every text in every language with a hostile value for every
+// argument its template names: no template error, and the arguments arrive escaped.
 func TestRenderEveryText(t *testing.T) {
 	tx, err := loadTexts()
 	if err != nil {
 		t.Fatalf("loadTexts: %v", err)
 	}
-	name := `<script>&"`
+	hostile := `<script>&"`
+	args := map[string]string{}
+	for _, p := range localePaths {
+		b, err := localeFiles.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range templateArg.FindAllStringSubmatch(string(b), -1) {
+			args[m[1]] = hostile
+		}
+	}
 	for _, lang := range []string{bot.LangZH, bot.LangEN} {
-		for _, id := range bot.MessageIDs() {
-			s, err := tx.localizer(lang).render(id, map[string]string{"Name": name})
+		for _, id := range append(bot.MessageIDs(), handlerIDs...) {
+			s, err := tx.localizer(lang).render(id, args)
 			if err != nil || s == "" {
 				t.Errorf("render(%s, %q) = %q, %v; want text", lang, id, s, err)
 			}
-			if strings.Contains(s, name) || id == bot.MsgWelcome && !strings.Contains(s, html.EscapeString(name)) {
+			if strings.Contains(s, hostile) || id == bot.MsgWelcome && !strings.Contains(s, html.EscapeString(hostile)) {
 				t.Errorf("render(%s, %q) = %q: argument not escaped", lang, id, s)
 			}
 		}
+	}
+}
+
+// templateArg finds the arguments a template names.
+var templateArg = regexp.MustCompile(`\.([A-Z][A-Za-z]*)`)
+
+// TestMissingArgumentIsAnError checks that a text rendered without an argument its template
+// needs is an error (a bug to catch in tests), never "<no value>" shown to a user.
+func TestMissingArgumentIsAnError(t *testing.T) {
+	tx, err := loadTexts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := tx.localizer(bot.LangEN).render(bot.MsgRegisterFirst, nil); err == nil {
+		t.Errorf("render without PointName = %q, nil; want an error", s)
 	}
 }

@@ -12,9 +12,12 @@ import (
 )
 
 // commitScript applies one update's effects and marks it done, fenced by the lease.
-// KEYS: lease, stream, fails, session, profile, outbox, ready, unreach.
-// ARGV: lease value, stream id, chat, session, session ttl ms, delete session,
-// profile, reachable (empty, 0 or 1), now ms, outbox entries...
+// KEYS: lease, stream, fails, session, profile, outbox, ready, unreach, history, check-in
+// log, audit, dead letters, then one statistics hash per counter.
+// ARGV: lease value, stream id, chat, session, session ttl ms, delete session, profile,
+// reachable (empty, 0 or 1), now ms, forget, check-in record, its score, oldest log score
+// kept, number of outbox entries, of audit entries, of counters; then the outbox entries,
+// the audit entries and, per counter, field, increment and ttl ms (0: none).
 // An entry that is no longer pending was committed already (a retried call): nothing is
 // applied twice.
 var commitScript = redis.NewScript(`
@@ -22,6 +25,17 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 if redis.call('XACK', KEYS[2], 'w', ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[2])
+if ARGV[10] == '1' then
+  for _, rec in ipairs(redis.call('LRANGE', KEYS[9], 0, -1)) do redis.call('ZREM', KEYS[10], rec) end
+  redis.call('DEL', KEYS[4], KEYS[5], KEYS[9])
+  redis.call('SREM', KEYS[8], ARGV[3])
+  for _, e in ipairs(redis.call('XRANGE', KEYS[12], '-', '+')) do
+    local f = e[2]
+    for i = 1, #f, 2 do
+      if f[i] == 'c' and f[i + 1] == ARGV[3] then redis.call('XDEL', KEYS[12], e[1]) end
+    end
+  end
+end
 if ARGV[6] == '1' then
   redis.call('DEL', KEYS[4])
 elseif ARGV[4] ~= '' then
@@ -33,12 +47,40 @@ if ARGV[8] == '1' then
 elseif ARGV[8] == '0' then
   redis.call('SADD', KEYS[8], ARGV[3])
 end
-if #ARGV > 9 then
-  for i = 10, #ARGV do redis.call('RPUSH', KEYS[6], ARGV[i]) end
+if ARGV[11] ~= '' then
+  redis.call('LPUSH', KEYS[9], ARGV[11])
+  redis.call('LTRIM', KEYS[9], 0, ` + historyKeptLua + `)
+  redis.call('ZADD', KEYS[10], ARGV[12], ARGV[11])
+  redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[13])
+end
+local nout, naudit, ncount = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local i = 17
+if nout > 0 then
+  for j = i, i + nout - 1 do redis.call('RPUSH', KEYS[6], ARGV[j]) end
   redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[3])
+end
+i = i + nout
+for j = i, i + naudit - 1 do
+  redis.call('XADD', KEYS[11], 'MAXLEN', '~', ` + auditKeptLua + `, '*', 'e', ARGV[j])
+end
+i = i + naudit
+for c = 1, ncount do
+  local k, a = KEYS[12 + c], i + 3 * (c - 1)
+  redis.call('HINCRBY', k, ARGV[a], ARGV[a + 1])
+  if ARGV[a + 2] ~= '0' then redis.call('PEXPIRE', k, ARGV[a + 2]) end
 end
 return 1
 `)
+
+// historyKeptLua is the last index a chat's check-in history keeps (1,000 records: years of
+// daily visits); /forgetme walks this list to remove the chat's entries from the log.
+const historyKeptLua = "999"
+
+// CheckInRetention is how long the shard check-in logs (the source of exports) keep records.
+const CheckInRetention = 400 * 24 * time.Hour
+
+// auditKeptLua caps each shard's audit log (approximately, as XADD MAXLEN ~ does).
+const auditKeptLua = "100000"
 
 // Commit applies the effects of update u and marks it done, in one transaction fenced by
 // the lease: it returns ErrLeaseLost, having written nothing, when l is no longer held.
@@ -53,17 +95,16 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 			reach = "1"
 		}
 	}
-	del := "0"
-	if eff.DeleteSession {
-		del = "1"
-	}
 	ttl := eff.SessionTTL
 	if ttl <= 0 {
 		ttl = 48 * time.Hour
 	}
-	args := make([]any, 0, 9+len(eff.Outbox))
-	args = append(args, l.value(), u.StreamID, u.ChatID, []byte(eff.Session), ttl.Milliseconds(), del,
-		[]byte(eff.Profile), reach, time.Now().UnixMilli())
+	now := time.Now()
+	args := make([]any, 0, 16+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
+	args = append(args, l.value(), u.StreamID, u.ChatID, []byte(eff.Session), ttl.Milliseconds(), flag(eff.DeleteSession),
+		[]byte(eff.Profile), reach, now.UnixMilli(), flag(eff.Forget),
+		[]byte(eff.CheckIn), eff.CheckInAt.UnixMilli(), now.Add(-CheckInRetention).UnixMilli(),
+		len(eff.Outbox), len(eff.Audit), len(eff.Counters))
 	for _, m := range eff.Outbox {
 		b, err := json.Marshal(m)
 		if err != nil {
@@ -71,9 +112,18 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		}
 		args = append(args, b)
 	}
-	keys := []string{k.lease, k.stream, k.fails,
+	for _, a := range eff.Audit {
+		args = append(args, a)
+	}
+	keys := make([]string, 0, 12+len(eff.Counters))
+	keys = append(keys, k.lease, k.stream, k.fails,
 		chatKey(t, kindSession, u.ChatID), chatKey(t, kindProfile, u.ChatID),
-		chatKey(t, kindOutbox, u.ChatID), k.ready, k.unrch}
+		chatKey(t, kindOutbox, u.ChatID), k.ready, k.unrch,
+		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead)
+	for _, c := range eff.Counters {
+		keys = append(keys, k.stat(c.Key))
+		args = append(args, c.Field, c.By, c.TTL.Milliseconds())
+	}
 	n, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("commit update %s of shard %d: %w", u.StreamID, l.Shard, err)
@@ -82,6 +132,13 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		return ErrLeaseLost
 	}
 	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // Outbox returns the messages queued for a chat of the shard, oldest first.

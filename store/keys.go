@@ -35,18 +35,28 @@ type shardKeys struct {
 	dead   string // dead-letter stream
 	ready  string // zset: chat id -> next allowed send time (ms)
 	unrch  string // set: chats the bot cannot write to
+	// checkins is a zset of check-in records (JSON) scored by time (ms): the export source.
+	checkins string
+	audit    string // stream of audit entries (field "e": JSON)
+	statPfx  string // prefix of statistics hashes, see stat
 }
+
+// stat returns the key of the shard's statistics hash name (e.g. "ck:2026-11-30").
+func (k shardKeys) stat(name string) string { return k.statPfx + name }
 
 func (s *Store) keys(shard int) shardKeys {
 	t := s.tag(shard)
 	return shardKeys{
-		stream: t + streamSuffix,
-		lease:  t + ":lease",
-		epoch:  t + ":epoch",
-		fails:  t + ":fails",
-		dead:   t + ":dead",
-		ready:  t + ":ready",
-		unrch:  t + ":unreach",
+		stream:   t + streamSuffix,
+		lease:    t + ":lease",
+		epoch:    t + ":epoch",
+		fails:    t + ":fails",
+		dead:     t + ":dead",
+		ready:    t + ":ready",
+		unrch:    t + ":unreach",
+		checkins: t + ":checkins",
+		audit:    t + ":audit",
+		statPfx:  t + ":stat:",
 	}
 }
 
@@ -59,6 +69,7 @@ const (
 	kindSending = "snd"   // hash: id, attempts of the head entry being sent
 	kindPace    = "pace"  // token bucket of the chat's scope
 	kindPause   = "pause" // 429 pause of the chat's scope
+	kindHistory = "hist"  // list of the chat's check-in records (JSON), newest first
 )
 
 const groupName = "w"

@@ -186,10 +186,12 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 	t := s.tag(shard)
 	var sess, prof *redis.StringCmd
 	var unrch *redis.BoolCmd
+	var hist *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		sess = p.Get(ctx, chatKey(t, kindSession, chatID))
 		prof = p.Get(ctx, chatKey(t, kindProfile, chatID))
 		unrch = p.SIsMember(ctx, s.keys(shard).unrch, chatID)
+		hist = p.LRange(ctx, chatKey(t, kindHistory, chatID), 0, queue.HistoryLoaded-1)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -203,6 +205,9 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 		st.Profile = b
 	}
 	st.Unreachable = unrch.Val()
+	for _, h := range hist.Val() {
+		st.History = append(st.History, []byte(h))
+	}
 	return st, nil
 }
 

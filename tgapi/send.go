@@ -189,7 +189,8 @@ func replyMarkup(m queue.Message) models.ReplyMarkup {
 	case m.Inline != nil:
 		return inlineKeyboard(m.Inline)
 	case m.Reply != nil:
-		kb := &models.ReplyKeyboardMarkup{ResizeKeyboard: true}
+		// One-time: the keyboard hides once used, so a step that moves on needs no removal message.
+		kb := &models.ReplyKeyboardMarkup{ResizeKeyboard: true, OneTimeKeyboard: true}
 		for _, row := range m.Reply {
 			r := make([]models.KeyboardButton, len(row))
 			for i, b := range row {

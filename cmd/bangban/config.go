@@ -50,6 +50,7 @@ type config struct {
 
 	deadletterAfter int
 	leaseTTL        time.Duration
+	checkInWindow   time.Duration
 	// redisCheckSlots fails every script or transaction whose keys span hash slots.
 	redisCheckSlots       bool
 	webhookMaxConnections int
@@ -124,6 +125,7 @@ var settings = []setting{
 	{env: "WEBHOOK_MAX_CONNECTIONS", def: "40", usage: "max_connections given to setWebhook (1-100)"},
 	{env: "REDIS_CHECK_SLOTS", def: "false", usage: "debug: refuse any script or MULTI whose keys span Redis Cluster hash slots", boolean: true},
 	{env: "LEASE_TTL", def: "5s", usage: "how long a stalled replica keeps its shards before another takes them over"},
+	{env: "CHECKIN_WINDOW", def: "2h", usage: "a second check-in at the same point within this window is the same visit"},
 }
 
 // flagName is the flag of an environment variable: BOT_TOKEN → bot-token.
@@ -355,6 +357,11 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	} else {
 		c.leaseTTL = d
 	}
+	if d, err := time.ParseDuration(vals["CHECKIN_WINDOW"]); err != nil || d < 0 || d > 7*24*time.Hour {
+		bad("CHECKIN_WINDOW must be a duration between 0s and 168h")
+	} else {
+		c.checkInWindow = d
+	}
 	if c.forcePolling && c.webhookMode() {
 		bad("--force-polling is for long polling, but WEBHOOK_URL is set")
 	}
@@ -491,6 +498,7 @@ func (c config) LogValue() slog.Value {
 		slog.Int("deadletter_after", c.deadletterAfter),
 		slog.Int("webhook_max_connections", c.webhookMaxConnections),
 		slog.Duration("lease_ttl", c.leaseTTL),
+		slog.Duration("checkin_window", c.checkInWindow),
 		slog.Bool("ephemeral", c.ephemeral),
 		slog.Bool("force_polling", c.forcePolling),
 	)

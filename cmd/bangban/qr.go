@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nanta-district/bangban/bot"
 	"github.com/nanta-district/bangban/content"
 	"github.com/nanta-district/bangban/poster"
 	"github.com/nanta-district/bangban/tgapi"
@@ -23,10 +24,6 @@ Writes printable check-in posters (PNG, A4 at 150 dpi): the point's name and a Q
 that opens the bot at it, https://t.me/BOT_USERNAME?start=cp_ID. The bot's username is
 BOT_USERNAME, else getMe's answer when BOT_TOKEN is set. The points are CONTENT_DIR's,
 else the embedded demo content's.`
-
-// checkInStart begins the /start payload that the bot reads as a check-in at a point
-// (bot/checkin.go).
-const checkInStart = "cp_"
 
 // placeholderUsername stands in for the bot's username when nothing tells it: the
 // posters print, but their QR codes lead nowhere.
@@ -207,7 +204,7 @@ func qrBotUsername(ctx context.Context, o qrOptions) (string, error) {
 
 // checkInLink is the deep link that opens the bot with a check-in at the point.
 func checkInLink(username, pointID string) string {
-	return "https://t.me/" + username + "?start=" + checkInStart + pointID
+	return "https://t.me/" + username + "?start=" + bot.CheckInPayload + pointID
 }
 
 // contentSource names where the content comes from, for messages.

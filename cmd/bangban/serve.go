@@ -17,6 +17,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/nanta-district/bangban/content"
 	"github.com/nanta-district/bangban/handlers"
 	"github.com/nanta-district/bangban/internal/telegramtest"
 	"github.com/nanta-district/bangban/outbox"
@@ -125,7 +126,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if username == "" {
 		username = check.Username
 	}
-	h, err := handlers.New(handlers.WithUsername(username))
+	cnt, err := content.Load(cfg.contentDir)
+	if err != nil {
+		return fmt.Errorf("content: %w", err)
+	}
+	h, err := handlers.New(handlers.WithUsername(username), handlers.WithLocation(cfg.location),
+		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
+		handlers.WithStaff([]int64{staffChat}, cfg.adminIDs), handlers.WithReader(st))
 	if err != nil {
 		return err
 	}

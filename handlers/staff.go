@@ -1,0 +1,209 @@
+package handlers
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/nanta-district/bangban/bot"
+	"github.com/nanta-district/bangban/queue"
+)
+
+// errNoReader is returned when a staff command needs the store and the handler has none.
+var errNoReader = errors.New("no store reader configured for staff commands")
+
+// statsDays are the periods /stats reports, in days back from today (1 = today).
+var statsDays = [3]int{1, 7, 30}
+
+// stats fills the arguments of the statistics reply: members by role, registrations and
+// check-ins per point for today, 7 and 30 days, in the district's time zone.
+func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]string) error {
+	if h.reader == nil {
+		return errNoReader
+	}
+	today := h.now().In(h.loc)
+	days := make([]string, statsDays[2])
+	names := []string{statMembers}
+	for i := range days {
+		days[i] = today.AddDate(0, 0, -i).Format(dayLayout)
+		names = append(names, statCheckIns+days[i], statRegs+days[i])
+	}
+	data, err := h.reader.Stats(ctx, names)
+	if err != nil {
+		return err
+	}
+	// sums adds a statistic's field over the periods.
+	sums := func(prefix, field string) [3]int64 {
+		var s [3]int64
+		for i, d := range days {
+			for p, n := range statsDays {
+				if i < n {
+					s[p] += data[prefix+d][field]
+				}
+			}
+		}
+		return s
+	}
+	var members int64
+	var lines []string
+	for _, role := range bot.Roles {
+		n := data[statMembers][role]
+		members += n
+		line, err := h.items(loc, msgStatsMember, []map[string]string{{"Role": role, "N": strconv.FormatInt(n, 10)}})
+		if err != nil {
+			return err
+		}
+		lines = append(lines, line)
+	}
+	args["Today"] = today.Format(dayLayout)
+	args["Members"] = strconv.FormatInt(members, 10)
+	args["MemberLines"] = strings.Join(lines, "\n")
+	var regs [3]int64
+	for _, role := range bot.Roles {
+		for p, n := range sums(statRegs, role) {
+			regs[p] += n
+		}
+	}
+	args["RegToday"], args["RegWeek"], args["RegMonth"] = fmtInts(regs)
+
+	// Points in content order, then any that were removed from the content since.
+	ids := points{h.content}.IDs()
+	seen := map[string]bool{}
+	for _, d := range days {
+		for id := range data[statCheckIns+d] {
+			seen[id] = true
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(seen)) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	var total [3]int64
+	lines = lines[:0]
+	for _, id := range ids {
+		s := sums(statCheckIns, id)
+		for p := range s {
+			total[p] += s[p]
+		}
+		a := map[string]string{"Point": id}
+		a["Today"], a["Week"], a["Month"] = fmtInts(s)
+		line, err := h.items(loc, msgStatsPoint, []map[string]string{a})
+		if err != nil {
+			return err
+		}
+		lines = append(lines, line)
+	}
+	args["PointLines"] = strings.Join(lines, "\n")
+	args["CkToday"], args["CkWeek"], args["CkMonth"] = fmtInts(total)
+	return nil
+}
+
+func fmtInts(s [3]int64) (string, string, string) {
+	return strconv.FormatInt(s[0], 10), strconv.FormatInt(s[1], 10), strconv.FormatInt(s[2], 10)
+}
+
+// auditEntry is what the audit log keeps of a staff action.
+type auditEntry struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	By     int64     `json:"by"`
+	ByName string    `json:"by_name"`
+	Chat   int64     `json:"chat"`
+	From   string    `json:"from,omitempty"`
+	To     string    `json:"to,omitempty"`
+	Rows   int       `json:"rows"`
+}
+
+// export builds the check-in CSV of raw "From" to "To" (inclusive days in the district's
+// time zone): UTF-8 with a byte order mark, so that Excel reads the Chinese correctly. It
+// sets args "Rows" and records the export in the audit log. A CSV over queue.MaxDocument
+// gives nil.
+func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[string]string, in bot.Input, o origin, eff *queue.Effects) ([]byte, error) {
+	if h.reader == nil {
+		return nil, errNoReader
+	}
+	from, err1 := time.ParseInLocation(dayLayout, raw["From"], h.loc)
+	to, err2 := time.ParseInLocation(dayLayout, raw["To"], h.loc)
+	if err := cmp.Or(err1, err2); err != nil {
+		return nil, fmt.Errorf("export range: %w", err)
+	}
+	raws, err := h.reader.CheckIns(ctx, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]record, 0, len(raws))
+	chats := map[int64]bool{}
+	for _, b := range raws {
+		var r record
+		if json.Unmarshal(b, &r) == nil {
+			recs = append(recs, r)
+			chats[r.Chat] = true
+		}
+	}
+	profiles, err := h.reader.Profiles(ctx, slices.Sorted(maps.Keys(chats)))
+	if err != nil {
+		return nil, err
+	}
+	header, err := loc.render(msgExportHeader, nil)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(&buf)
+	if err := w.Write(strings.Split(header, ",")); err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		p := bot.DecodeProfile(profiles[r.Chat])
+		m := p.Member
+		if m == nil {
+			m = &bot.Member{}
+		}
+		a, err := h.expand(loc, map[string]string{"Point": r.Point, "Role": cmp.Or(m.Role, r.Role),
+			"Party": m.Party, "Employer": m.Employer}, func(s string) string { return s })
+		if err != nil {
+			return nil, err
+		}
+		meters := ""
+		if r.Meters >= 0 {
+			meters = strconv.Itoa(r.Meters)
+		}
+		row := []string{r.At.In(h.loc).Format("2006-01-02 15:04:05"), r.Point, a["PointName"], r.Via, meters,
+			plainLabel(a["RoleLabel"]), m.Name, m.Phone, a["PartyLabel"], a["EmployerLabel"], strconv.FormatInt(r.Chat, 10)}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, err
+	}
+	if buf.Len() > queue.MaxDocument {
+		return nil, nil
+	}
+	args["Rows"] = strconv.Itoa(len(recs))
+	e, err := json.Marshal(auditEntry{At: in.Now, Action: "export_checkins", By: in.FromID, ByName: in.Name,
+		Chat: o.chatID, From: raw["From"], To: raw["To"], Rows: len(recs)})
+	if err != nil {
+		return nil, err
+	}
+	eff.Audit = append(eff.Audit, e)
+	return buf.Bytes(), nil
+}
+
+// plainLabel drops the emoji that starts a button label, for a spreadsheet cell.
+func plainLabel(s string) string {
+	return strings.TrimLeftFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+}

@@ -169,10 +169,10 @@ func (h *Handler) items(loc localizer, id string, items []map[string]string) (st
 // language: a "Point" id gives its name, address, services, phone and today's hours; "At"
 // a time; "Role", "Party" and "Employer" their labels; "Meters" a distance; "Open" a label.
 func (h *Handler) expand(loc localizer, raw map[string]string, esc func(string) string) (map[string]string, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
 	args := make(map[string]string, len(raw)+8)
+	if len(raw) == 0 {
+		return args, nil
+	}
 	for k, v := range raw {
 		args[k] = esc(v)
 	}

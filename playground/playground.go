@@ -29,6 +29,8 @@ type Message struct {
 	Text     string             `json:"text"`
 	Keyboard [][]map[string]any `json:"keyboard,omitempty"`
 	Edited   bool               `json:"edited,omitempty"`
+	// Document is the name of a file the bot sent (an export).
+	Document string `json:"document,omitempty"`
 }
 
 // Playground holds the simulated chats.
@@ -87,6 +89,9 @@ func (p *Playground) record(c telegramtest.Call) {
 	switch c.Method {
 	case "sendMessage":
 		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: res.Text, Keyboard: kb})
+	case "sendDocument":
+		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: c.Params["caption"], Keyboard: kb,
+			Document: c.Files["document"].Name})
 	case "editMessageText":
 		for i := range msgs {
 			if msgs[i].ID == res.MessageID {
@@ -148,31 +153,74 @@ func (f userFields) chat() map[string]any {
 	return map[string]any{"id": f.User, "type": "private", "first_name": f.from()["first_name"]}
 }
 
+// sendRequest is a message from a simulated user: exactly one of text, a shared contact,
+// a shared location or a sticker.
+type sendRequest struct {
+	userFields
+	Text    string `json:"text"`
+	Contact *struct {
+		Phone string `json:"phone"`
+		// UserID is whose contact it is; 0 or absent means the sender's own.
+		UserID int64 `json:"user_id"`
+	} `json:"contact"`
+	Location *struct {
+		Lat float64 `json:"lat"`
+		Lon float64 `json:"lon"`
+	} `json:"location"`
+	Sticker bool `json:"sticker"`
+}
+
+const sendUsage = `want {"user": <positive id>, "name"?, "lang"?} and one of "text": "...", ` +
+	`"contact": {"phone": "...", "user_id"?}, "location": {"lat": .., "lon": ..}, "sticker": true`
+
 func (p *Playground) send(c *gin.Context) {
-	var req struct {
-		userFields
-		Text string `json:"text"`
-	}
-	if err := c.ShouldBindJSON(&req); err != nil || req.User <= 0 || req.Text == "" {
-		c.JSON(http.StatusBadRequest, gin.H{"error": `want {"user": <positive id>, "text": "...", "name"?, "lang"?}`})
+	var req sendRequest
+	if err := c.ShouldBindJSON(&req); err != nil || req.User <= 0 || req.kinds() != 1 {
+		c.JSON(http.StatusBadRequest, gin.H{"error": sendUsage})
 		return
 	}
 	id := p.nextID.Add(1)
 	msg := map[string]any{
 		"message_id": id % 1_000_000, "date": time.Now().Unix(),
-		"from": req.from(), "chat": req.chat(), "text": req.Text,
+		"from": req.from(), "chat": req.chat(),
 	}
-	if len(req.Text) > 1 && req.Text[0] == '/' {
-		n := len(req.Text)
-		for i, r := range req.Text {
-			if r == ' ' {
-				n = i
-				break
+	switch {
+	case req.Text != "":
+		msg["text"] = req.Text
+		if len(req.Text) > 1 && req.Text[0] == '/' {
+			n := len(req.Text)
+			for i, r := range req.Text {
+				if r == ' ' {
+					n = i
+					break
+				}
 			}
+			msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": n}}
 		}
-		msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": n}}
+	case req.Contact != nil:
+		owner := req.Contact.UserID
+		if owner == 0 {
+			owner = req.User
+		}
+		msg["contact"] = map[string]any{"phone_number": req.Contact.Phone, "first_name": req.from()["first_name"], "user_id": owner}
+	case req.Location != nil:
+		msg["location"] = map[string]any{"latitude": req.Location.Lat, "longitude": req.Location.Lon}
+	case req.Sticker:
+		msg["sticker"] = map[string]any{"file_id": "playground-sticker", "file_unique_id": "pgs", "type": "regular",
+			"width": 512, "height": 512, "is_animated": false, "is_video": false}
 	}
 	p.queue(c, id, req.User, map[string]any{"update_id": id, "message": msg})
+}
+
+// kinds counts what the request sends; exactly one is allowed.
+func (r sendRequest) kinds() int {
+	n := 0
+	for _, set := range []bool{r.Text != "", r.Contact != nil && r.Contact.Phone != "", r.Location != nil, r.Sticker} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Playground) tap(c *gin.Context) {
@@ -218,4 +266,8 @@ Talk to it as user 1001 (any positive id is a new user):
   curl -s 'localhost:8080/playground/chat?user=1001'
 Tap an inline button (message_id and data from the chat above):
   curl -s localhost:8080/playground/tap -d '{"user":1001,"message_id":1,"data":"lang:en"}'
+Scan a service point's QR code, share your phone number or a location:
+  curl -s localhost:8080/playground/send -d '{"user":1001,"text":"/start cp_nt-p01"}'
+  curl -s localhost:8080/playground/send -d '{"user":1001,"contact":{"phone":"+8613800000000"}}'
+  curl -s localhost:8080/playground/send -d '{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}'
 `

@@ -3,6 +3,7 @@ package playground
 import (
 	"context"
 	"encoding/json"
+	"github.com/go-telegram/bot/models"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -93,11 +94,49 @@ func TestSendAndTapQueueTelegramShapedUpdates(t *testing.T) {
 	}
 }
 
+// TestSendContactLocationSticker checks the other kinds of message a user can send: they
+// decode with the client library's models into what the bot reads.
+func TestSendContactLocationSticker(t *testing.T) {
+	_, in, _, e := setup(t)
+	for _, body := range []string{
+		`{"user":1001,"contact":{"phone":"+8613800000000"}}`,
+		`{"user":1001,"contact":{"phone":"+8613900000000","user_id":42}}`,
+		`{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}`,
+		`{"user":1001,"sticker":true}`,
+	} {
+		if w := do(e, http.MethodPost, "/playground/send", body); w.Code != http.StatusOK {
+			t.Fatalf("send %s = %d %s", body, w.Code, w.Body)
+		}
+	}
+	var got []models.Message
+	for _, u := range in.got {
+		var upd models.Update
+		if err := json.Unmarshal(u.Raw, &upd); err != nil || upd.Message == nil {
+			t.Fatalf("update %s: %v", u.Raw, err)
+		}
+		got = append(got, *upd.Message)
+	}
+	if c := got[0].Contact; c == nil || c.UserID != 1001 || c.PhoneNumber != "+8613800000000" {
+		t.Errorf("own contact = %+v", c)
+	}
+	if c := got[1].Contact; c == nil || c.UserID != 42 {
+		t.Errorf("someone else's contact = %+v", c)
+	}
+	if l := got[2].Location; l == nil || l.Latitude != 41.7697 || l.Longitude != 123.4556 {
+		t.Errorf("location = %+v", l)
+	}
+	if got[3].Sticker == nil || got[3].Text != "" {
+		t.Errorf("sticker message = %+v", got[3])
+	}
+}
+
 func TestBadRequestsAreRefused(t *testing.T) {
 	_, in, _, e := setup(t)
 	for _, tt := range []struct{ path, body string }{
 		{"/playground/send", `{"user":0,"text":"hi"}`},
 		{"/playground/send", `{"user":5}`},
+		{"/playground/send", `{"user":5,"text":"hi","sticker":true}`},
+		{"/playground/send", `{"user":5,"contact":{}}`},
 		{"/playground/send", `not json`},
 		{"/playground/tap", `{"user":5,"data":"x"}`},
 	} {

@@ -154,6 +154,11 @@ func Commands() []string {
 	return []string{"start", "checkin", "me", "help", "lang", "cancel", "forgetme"}
 }
 
+// StaffCommands lists the commands of the staff chat, for its own command menu.
+func StaffCommands() []string {
+	return []string{"stats", "export", "help"}
+}
+
 // Supported languages, as BCP 47 tags.
 const (
 	LangZH = "zh-CN"

@@ -248,13 +248,22 @@ type Command struct {
 	Description string
 }
 
-// Commands returns the command menu in lang ("zh-CN" or "en"; anything else gives
-// zh-CN), for setMyCommands at start.
+// Commands returns the command menu of private chats in lang ("zh-CN" or "en"; anything
+// else gives zh-CN), for setMyCommands at start.
 func (h *Handler) Commands(lang string) ([]Command, error) {
+	return h.commands(lang, bot.Commands(), "command_")
+}
+
+// StaffCommands returns the command menu of the staff chat in lang.
+func (h *Handler) StaffCommands(lang string) ([]Command, error) {
+	return h.commands(lang, bot.StaffCommands(), "staff_command_")
+}
+
+func (h *Handler) commands(lang string, names []string, prefix string) ([]Command, error) {
 	loc := h.texts.localizer(lang)
 	var cmds []Command
-	for _, name := range bot.Commands() {
-		d, err := loc.render(commandKey(name), nil)
+	for _, name := range names {
+		d, err := loc.render(prefix+name, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -262,5 +271,3 @@ func (h *Handler) Commands(lang string) ([]Command, error) {
 	}
 	return cmds, nil
 }
-
-func commandKey(name string) string { return "command_" + name }

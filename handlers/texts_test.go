@@ -32,7 +32,10 @@ func TestLocaleKeys(t *testing.T) {
 	need := append(bot.MessageIDs(), handlerIDs...)
 	need = append(need, keyboardButtons...)
 	for _, c := range bot.Commands() {
-		need = append(need, commandKey(c))
+		need = append(need, "command_"+c)
+	}
+	for _, c := range bot.StaffCommands() {
+		need = append(need, "staff_command_"+c)
 	}
 	for _, id := range need {
 		if !slices.Contains(ref, id) {

@@ -48,15 +48,19 @@ type Command struct {
 }
 
 // SetMyCommands sets the command menu shown to users whose language is lang ("" for the
-// default menu).
-func (c *Client) SetMyCommands(ctx context.Context, lang string, cmds []Command) error {
+// default menu): in private chats, or in the one chat when chat is not 0.
+func (c *Client) SetMyCommands(ctx context.Context, lang string, cmds []Command, chat int64) error {
 	ctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
 	defer cancel()
 	bc := make([]models.BotCommand, len(cmds))
 	for i, cmd := range cmds {
 		bc[i] = models.BotCommand{Command: cmd.Command, Description: cmd.Description}
 	}
-	if _, err := c.bot.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: bc, LanguageCode: lang}); err != nil {
+	var scope models.BotCommandScope = &models.BotCommandScopeAllPrivateChats{}
+	if chat != 0 {
+		scope = &models.BotCommandScopeChat{ChatID: chat}
+	}
+	if _, err := c.bot.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: bc, Scope: scope, LanguageCode: lang}); err != nil {
 		return fmt.Errorf("set commands for %q: %w", lang, err)
 	}
 	return nil

@@ -252,7 +252,7 @@ func TestWebhookCalls(t *testing.T) {
 	if err != nil || info.URL != "https://bot.example.org/telegram/webhook" {
 		t.Errorf("GetWebhookInfo = %+v, %v; want the URL just set", info, err)
 	}
-	if err := c.SetMyCommands(ctx, "en", []tgapi.Command{{Command: "start", Description: "Start"}}); err != nil {
+	if err := c.SetMyCommands(ctx, "en", []tgapi.Command{{Command: "start", Description: "Start"}}, 0); err != nil {
 		t.Errorf("SetMyCommands: %v", err)
 	}
 	if err := c.DeleteWebhook(ctx, false); err != nil {

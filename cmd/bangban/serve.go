@@ -136,7 +136,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := setCommands(startCtx, api, h); err != nil {
+	if err := setCommands(startCtx, api, h, staffChat); err != nil {
 		log.Warn("set bot commands", "err", err)
 	}
 
@@ -270,18 +270,24 @@ func logSelfCheck(log *slog.Logger, c tgapi.Check, err error) {
 
 // setCommands publishes the command menu in Chinese and English; English is also the
 // default for every other language, matching the bot's own language guess.
-func setCommands(ctx context.Context, api *tgapi.Client, h *handlers.Handler) error {
-	for _, lang := range []struct{ locale, code string }{{"zh-CN", "zh"}, {"en", "en"}, {"en", ""}} {
-		cmds, err := h.Commands(lang.locale)
-		if err != nil {
-			return err
-		}
-		out := make([]tgapi.Command, len(cmds))
-		for i, c := range cmds {
-			out[i] = tgapi.Command{Command: c.Name, Description: c.Description}
-		}
-		if err := api.SetMyCommands(ctx, lang.code, out); err != nil {
-			return err
+func setCommands(ctx context.Context, api *tgapi.Client, h *handlers.Handler, staffChat int64) error {
+	menus := []struct {
+		chat  int64
+		build func(string) ([]handlers.Command, error)
+	}{{0, h.Commands}, {staffChat, h.StaffCommands}}
+	for _, menu := range menus {
+		for _, lang := range []struct{ locale, code string }{{"zh-CN", "zh"}, {"en", "en"}, {"en", ""}} {
+			cmds, err := menu.build(lang.locale)
+			if err != nil {
+				return err
+			}
+			out := make([]tgapi.Command, len(cmds))
+			for i, c := range cmds {
+				out[i] = tgapi.Command{Command: c.Name, Description: c.Description}
+			}
+			if err := api.SetMyCommands(ctx, lang.code, out, menu.chat); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -516,3 +516,51 @@ func TestProfiles(t *testing.T) {
 		}
 	})
 }
+
+func TestProfilesReportsAnUnreachableNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	c := redistest.Cluster(t)
+	fx := newFixture(t, c.Client(), 8)
+	ctx := context.Background()
+	node := func(shard int) int {
+		slots, err := fx.rdb.(*redis.ClusterClient).ClusterSlots(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot := store.Slot(fx.key(shard, "prof:1"))
+		for _, s := range slots {
+			if slot >= s.Start && slot <= s.End {
+				for i, a := range c.Addrs() {
+					if s.Nodes[0].Addr == a {
+						return i
+					}
+				}
+			}
+		}
+		t.Fatalf("no node serves slot %d", slot)
+		return -1
+	}
+	// A chat without a profile on a node that stays up is read first; a chat with one
+	// lives on the node that goes down.
+	var missing, lost int64
+	for sh := range fx.shards {
+		for sh2 := range fx.shards {
+			if node(sh) != node(sh2) {
+				missing, lost = chatOn(fx.shards, sh, 0), chatOn(fx.shards, sh2, 0)
+			}
+		}
+	}
+	if missing == 0 {
+		t.Fatal("all shards on one node")
+	}
+	fx.commit(t, lost, queue.Effects{Profile: []byte(`{"n":"lost"}`)})
+	c.Kill(node(queue.Shard(lost, fx.shards)))
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	got, err := fx.s.Profiles(ctx, []int64{missing, lost})
+	if err == nil {
+		t.Errorf("Profiles with the node of chat %d down = %v, nil; want an error, not a profile reported absent", lost, got)
+	}
+}

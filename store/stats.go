@@ -94,10 +94,16 @@ func (s *Store) Profiles(ctx context.Context, chats []int64) (map[int64][]byte, 
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read profiles: %w", err)
 	}
+	// The pipeline reports only its first error, which may be a missing profile's redis.Nil
+	// while a later read failed (on a cluster, another node): each read is checked.
 	out := make(map[int64][]byte, len(chats))
 	for i, c := range cmds {
-		if b, err := c.Bytes(); err == nil {
+		b, err := c.Bytes()
+		switch {
+		case err == nil:
 			out[chats[i]] = b
+		case !errors.Is(err, redis.Nil):
+			return nil, fmt.Errorf("read profile of chat %d: %w", chats[i], err)
 		}
 	}
 	return out, nil

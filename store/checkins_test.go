@@ -274,7 +274,7 @@ func TestStatsSumShards(t *testing.T) {
 		}})
 		fx.commit(t, c, queue.Effects{Counters: []queue.Counter{
 			{Key: "members", Field: "staff", By: -1},
-			{Key: "members", Field: "visitor", By: 1},
+			{Key: "members", Field: "visitor", By: 1, TTL: -time.Hour}, // not > 0: no expiry
 			{Key: "ck:2026-01-02", Field: "p1", By: -3, TTL: day},
 		}})
 		got, err := fx.s.Stats(ctx, []string{"ck:2026-01-01", "members", "ck:2026-01-02", "reg:none"})

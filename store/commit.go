@@ -122,7 +122,8 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead)
 	for _, c := range eff.Counters {
 		keys = append(keys, k.stat(c.Key))
-		args = append(args, c.Field, c.By, c.TTL.Milliseconds())
+		// A TTL that is not > 0 means none: PEXPIRE with it would delete the whole hash.
+		args = append(args, c.Field, c.By, max(c.TTL.Milliseconds(), 0))
 	}
 	n, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {

@@ -137,7 +137,7 @@ func strs(bs [][]byte) []string {
 	return out
 }
 
-// all is a window that holds every record the tests write.
+// allFrom and allTo bound a window that holds every record the tests write.
 var allFrom, allTo = time.Unix(0, 0), time.Now().Add(24 * time.Hour)
 
 func TestCheckInHistoryAndLog(t *testing.T) {

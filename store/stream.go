@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -197,7 +198,18 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return queue.State{}, fmt.Errorf("load chat %d: %w", chatID, err)
 	}
+	// The pipeline reports only its first error, which may be a missing session's redis.Nil
+	// while a later read failed: each read is checked, so a failed profile read is never
+	// taken for a user the bot has not met.
 	var st queue.State
+	for _, c := range []*redis.StringCmd{sess, prof} {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return queue.State{}, fmt.Errorf("load chat %d: %w", chatID, err)
+		}
+	}
+	if err := cmp.Or(unrch.Err(), hist.Err()); err != nil {
+		return queue.State{}, fmt.Errorf("load chat %d: %w", chatID, err)
+	}
 	if b, err := sess.Bytes(); err == nil {
 		st.Session = b
 	}

@@ -202,15 +202,25 @@ func TestCheckInHistoryCapped(t *testing.T) {
 	ctx := context.Background()
 	const chat = 3
 	at := time.Now().Add(-time.Hour)
-	for i := range 1001 {
-		fx.commit(t, chat, queue.Effects{CheckIn: []byte(rec(chat, i)), CheckInAt: at.Add(time.Duration(i) * time.Millisecond)})
-	}
 	hist := fx.key(0, "hist:3")
-	if n, err := fx.rdb.LLen(ctx, hist).Result(); err != nil || n != 1000 {
-		t.Errorf("LLEN %s after 1001 check-ins = %d, %v; want 1000", hist, n, err)
+	// A full history, written directly (committing thousands would outlive the lease):
+	// record HistoryKept-1 is the newest, record 0 the oldest.
+	full := make([]any, store.HistoryKept)
+	for i := range full {
+		full[i] = rec(chat, store.HistoryKept-1-i)
+	}
+	if err := fx.rdb.RPush(ctx, hist, full...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	fx.commit(t, chat, queue.Effects{CheckIn: []byte(rec(chat, store.HistoryKept)), CheckInAt: at})
+	if n, err := fx.rdb.LLen(ctx, hist).Result(); err != nil || n != store.HistoryKept {
+		t.Errorf("LLEN %s after %d check-ins = %d, %v; want %d", hist, store.HistoryKept+1, n, err, store.HistoryKept)
 	}
 	if last, err := fx.rdb.LIndex(ctx, hist, -1).Result(); err != nil || last != rec(chat, 1) {
 		t.Errorf("oldest record kept = %q, %v; want %q (the very first dropped)", last, err, rec(chat, 1))
+	}
+	if first, err := fx.rdb.LIndex(ctx, hist, 0).Result(); err != nil || first != rec(chat, store.HistoryKept) {
+		t.Errorf("newest record = %q, %v; want the one just committed", first, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -72,9 +73,12 @@ end
 return 1
 `)
 
-// historyKeptLua is the last index a chat's check-in history keeps (1,000 records: years of
-// daily visits); /forgetme walks this list to remove the chat's entries from the log.
-const historyKeptLua = "999"
+// HistoryKept is how many check-in records a chat's history keeps. /forgetme finds the
+// chat's records in the check-in log through this list, so it must outlast the log's
+// retention for any real visitor: 5,000 is twelve check-ins a day for 400 days.
+const HistoryKept = 5000
+
+var historyKeptLua = strconv.Itoa(HistoryKept - 1)
 
 // CheckInRetention is how long the shard check-in logs (the source of exports) keep records.
 const CheckInRetention = 400 * 24 * time.Hour

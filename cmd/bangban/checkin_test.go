@@ -242,8 +242,17 @@ func (u *tgUser) say(fields map[string]any, want string) []telegramtest.Call {
 }
 
 // tap taps the inline button with callback data on the latest message of the chat that
-// has it, and waits for the reply containing want ("" waits for the callback's answer).
+// has it, and waits for the reply containing want.
 func (u *tgUser) tap(data, want string) []telegramtest.Call {
+	u.t.Helper()
+	body, _ := u.tapUpdate(data)
+	u.post(body)
+	return u.await(want)
+}
+
+// tapUpdate returns a tap on the inline button with callback data of the latest message of
+// the chat that has it, and the callback query's id.
+func (u *tgUser) tapUpdate(data string) ([]byte, string) {
 	u.t.Helper()
 	c, ok := withButton(u.calls(), data)
 	if !ok {
@@ -254,29 +263,55 @@ func (u *tgUser) tap(data, want string) []telegramtest.Call {
 		u.t.Fatalf("decode message of %s: %v", c.Method, err)
 	}
 	id := strconv.FormatInt(4_382_000_000+nextCallback.Add(1), 10)
-	u.post(newUpdate("callback_query", map[string]any{
+	return newUpdate("callback_query", map[string]any{
 		"id": id, "from": u.from(), "message": msg, "chat_instance": "-53816" + strconv.FormatInt(u.chatID, 10), "data": data,
-	}))
-	if want == "" {
-		u.awaitAnswer(id)
-		return nil
-	}
-	return u.await(want)
+	}), id
 }
 
-// awaitAnswer waits until the callback query id was answered.
-func (u *tgUser) awaitAnswer(id string) {
+// postAtOnce delivers updates of the chat concurrently, as Telegram does with updates that
+// arrive together (up to max_connections at a time).
+func (u *tgUser) postAtOnce(bodies ...[]byte) {
+	u.t.Helper()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, len(bodies))
+	for i, b := range bodies {
+		wg.Go(func() {
+			<-start
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			errs[i] = (&targets{addrs: []string{u.addr}}).deliver(ctx, b)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			u.t.Fatalf("chat %d: deliver updates at once: %v", u.chatID, err)
+		}
+	}
+	u.sent += len(bodies)
+}
+
+// answer waits until the callback query id was answered and returns the toast shown.
+func (u *tgUser) answer(id string) string {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	var toast string
 	err := u.w.api.WaitFor(ctx, func(calls []telegramtest.Call) bool {
-		return slices.ContainsFunc(calls, func(c telegramtest.Call) bool {
-			return c.Method == "answerCallbackQuery" && c.Params["callback_query_id"] == id && c.Status == http.StatusOK
-		})
+		for _, c := range calls {
+			if c.Method == "answerCallbackQuery" && c.Params["callback_query_id"] == id && c.Status == http.StatusOK {
+				toast = c.Params["text"]
+				return true
+			}
+		}
+		return false
 	})
 	if err != nil {
 		u.t.Fatalf("chat %d: callback query %s was not answered: %v", u.chatID, id, err)
 	}
+	return toast
 }
 
 // calls returns every successful message call to the user's chat, in order.
@@ -622,6 +657,10 @@ func TestOnboardingAndCheckIn(t *testing.T) {
 	}
 	scenarios := []scenario{
 		{"deep link", testCheckInByDeepLink, nil},
+		{"deep link after consent", testDeepLinkAfterConsent, nil},
+		{"language switch", testLanguageSwitch, nil},
+		{"back and cancel", testBackAndCancel, nil},
+		{"double taps", testDoubleTaps, nil},
 		{"location", testCheckInByLocation, nil},
 		{"location before registration", testLocationBeforeRegistration, nil},
 		{"contact not the sender's", testContactNotSender, nil},
@@ -693,6 +732,110 @@ func testCheckInByDeepLink(t *testing.T, w *world, p *proc) {
 	})
 }
 
+// testDeepLinkAfterConsent: a user who agreed to the privacy notice after a plain /start
+// but did not register scans a point's code: registration starts at once, without the
+// notice again, and the check-in completes at its end.
+func testDeepLinkAfterConsent(t *testing.T, w *world, p *proc) {
+	u := newUser(t, w, p, 7150000001, "Lei", en.code)
+	calls := u.say(textFields("/start"), "<b>Privacy notice</b>")
+	expect(t, calls, en.welcome, "<b>Privacy notice</b>")
+	u.tap("consent:yes", "Register once")
+	calls = u.say(textFields("/start cp_nt-p02"), en.roleQ)
+	expect(t, calls, fmt.Sprintf(en.registerFirst, en.pointName(t, "nt-p02")), en.roleQ)
+	lacks(t, calls, "Privacy notice", en.welcome)
+	u.pickRole(en, "ride_hailing")
+	u.typeName(en, "Zhang Lei")
+	u.shareContact(en, "Zhang Lei", "8613800138014", "nt-p02")
+}
+
+// testLanguageSwitch: a user whose Telegram speaks Chinese switches the welcome to
+// English with one tap and goes on in English; QR code to check-in still takes at most 6
+// actions.
+func testLanguageSwitch(t *testing.T, w *world, p *proc) {
+	u := newUser(t, w, p, 7160000001, "Ivan", zh.code)
+	u.scanQR(zh, "nt-p04")
+	calls := u.tap("lang:en", fmt.Sprintf(en.privacyPoint, en.pointName(t, "nt-p04")))
+	if c := find(t, calls, en.welcome); c.Method != "editMessageText" {
+		t.Errorf("the welcome was switched to English by %s, want it edited", c.Method)
+	}
+	u.agree(en, "nt-p04")
+	u.pickRole(en, "other")
+	u.typeName(en, "Ivan Petrov")
+	u.shareContact(en, "Ivan Petrov", "79161234567", "nt-p04")
+	if u.sent > 6 {
+		t.Errorf("QR scan to confirmed check-in with a language switch took %d actions, want at most 6", u.sent)
+	}
+}
+
+// testBackAndCancel: "back" goes one registration step back, from the phone keyboard and
+// from the name question; the Telegram name can be taken with one tap; /cancel leaves, and
+// the point's code starts registration again.
+func testBackAndCancel(t *testing.T, w *world, p *proc) {
+	u := newUser(t, w, p, 7170000001, "芳", zh.code)
+	u.scanQR(zh, "nt-p03")
+	u.agree(zh, "nt-p03")
+	u.pickRole(zh, "rider")
+	u.typeName(zh, "王芳")
+	expect(t, u.say(textFields("⬅️ 返回"), zh.nameQ), "回到上一步", zh.nameQ)
+	u.tap("reg:back", zh.roleQ)
+	u.pickRole(zh, "courier")
+	expect(t, u.say(textFields("/cancel"), "需要什么"), "已经取消了", "需要什么")
+	calls := u.say(textFields("/start cp_nt-p03"), zh.roleQ)
+	lacks(t, calls, zh.welcome, "隐私说明")
+	u.pickRole(zh, "courier")
+	u.tap("reg:tgname", zh.phoneQ)
+	u.shareContact(zh, "芳", "8613800138015", "nt-p03")
+	if m := w.member(t, u.id); m == nil || m.Name != "芳" || m.Role != "courier" {
+		t.Errorf("member = %+v, want the courier 芳 (the Telegram name)", m)
+	}
+}
+
+// testDoubleTaps: buttons tapped twice at once and a code scanned twice at once (two
+// updates of one chat arriving together) change nothing more than one tap would: one
+// registration, one check-in per visit.
+func testDoubleTaps(t *testing.T, w *world, p *proc) {
+	u := newUser(t, w, p, 7180000001, "芳", zh.code)
+	u.scanQR(zh, "nt-p03")
+	a, _ := u.tapUpdate("consent:yes")
+	b, _ := u.tapUpdate("consent:yes")
+	u.postAtOnce(a, b)
+	u.await(zh.roleQ)
+	time.Sleep(1500 * time.Millisecond) // a second role question, if any, is paced
+	u.settle()
+	a, _ = u.tapUpdate("role:rider")
+	b, second := u.tapUpdate("role:rider")
+	u.postAtOnce(a, b)
+	calls := u.await(zh.nameQ)
+	time.Sleep(1500 * time.Millisecond)
+	calls = append(calls, u.settle()...)
+	if n := len(slices.DeleteFunc(calls, func(c telegramtest.Call) bool { return !strings.Contains(callText(c), zh.nameQ) })); n != 1 {
+		t.Errorf("a double tap on a role asked for the name %d times, want once", n)
+	}
+	u.answer(second)
+	u.typeName(zh, "王芳")
+	u.shareContact(zh, "王芳", "8613800138016", "nt-p03")
+
+	done := fmt.Sprintf(zh.checkedIn, zh.pointName(t, "nt-p05"))
+	again := fmt.Sprintf(zh.again, zh.pointName(t, "nt-p05"))
+	u.postAtOnce(u.message(textFields("/start cp_nt-p05")), u.message(textFields("/start cp_nt-p05")))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := w.api.WaitFor(ctx, func(calls []telegramtest.Call) bool {
+		got := chatCalls(calls, u.id)[u.seen:]
+		return slices.ContainsFunc(got, func(c telegramtest.Call) bool { return strings.Contains(callText(c), done) }) &&
+			slices.ContainsFunc(got, func(c telegramtest.Call) bool { return strings.Contains(callText(c), again) })
+	})
+	if err != nil {
+		t.Errorf("a code scanned twice at once: want one check-in and one \"already\"; got:\n%s", dumpTexts(u.calls()[u.seen:]))
+	}
+	if h := w.history(t, u.id); len(h) != 2 {
+		t.Errorf("history holds %d check-ins, want 2 (nt-p03, and nt-p05 once)", len(h))
+	}
+	if m := w.member(t, u.id); m == nil || m.CheckIns != 2 || m.Name != "王芳" {
+		t.Errorf("member = %+v, want 王芳 with 2 check-ins", m)
+	}
+}
+
 // testCheckInByLocation: a shared location 20 m from a point lists that point first with
 // its distance; tapping it checks in by location, keeping the distance and not the place.
 func testCheckInByLocation(t *testing.T, w *world, p *proc) {
@@ -712,7 +855,7 @@ func testCheckInByLocation(t *testing.T, w *world, p *proc) {
 	}
 	// The user has not said the location may be kept: not even the session holds it.
 	sess, err := w.rdb.Get(context.Background(), w.chatKey("sess", u.id)).Result()
-	if err != nil || strings.Contains(sess, strconv.FormatFloat(lat, 'f', 4, 64)) {
+	if err != nil || strings.Contains(sess, strconv.FormatFloat(lat, 'f', 5, 64)) {
 		t.Errorf("session = %q, %v; want it without the shared location", sess, err)
 	}
 
@@ -824,12 +967,22 @@ func testForgetMe(t *testing.T, w *world, p *proc) {
 		t.Fatal(err)
 	}
 
+	needles := []string{name, phone[2:], strconv.FormatInt(u.id, 10), strconv.FormatFloat(lat, 'f', 5, 64)}
+	// The scan sees the user's data before /forgetme, so its silence afterwards means
+	// something.
+	before := w.personalKeys(t, needles)
+	for _, k := range []string{w.chatKey("prof", u.id), w.chatKey("hist", u.id), fmt.Sprintf("{%s:s%02d}:checkins", w.prefix, queue.Shard(u.id, ciShards)),
+		fmt.Sprintf("{%s:s%02d}:dead", w.prefix, queue.Shard(u.id, ciShards))} {
+		if _, ok := before[k]; !ok {
+			t.Errorf("before /forgetme the scan does not find the user in %s; found %v", k, slices.Collect(maps.Keys(before)))
+		}
+	}
+
 	u.say(textFields("/forgetme"), zh.forgetAsk)
 	if c := u.tap("forget:yes", zh.forgotten); len(c) == 0 {
 		t.Fatal("no reply to forget:yes")
 	}
 
-	needles := []string{name, phone[2:], strconv.FormatInt(u.id, 10), strconv.FormatFloat(lat, 'f', 5, 64)}
 	// Right after the reply, the sender may still be completing it (out, snd and the
 	// ready set name the chat until then); the pacing bucket of the chat (:pace:) lives on
 	// for a few seconds with its TTL. Nothing else may name the user at any time.
@@ -1099,26 +1252,7 @@ func testConcurrentUpdates(t *testing.T, w *world, p *proc) {
 		u.scanQR(zh, "nt-p03")
 		u.agree(zh, "nt-p03")
 		u.pickRole(zh, "courier")
-		bodies := [][]byte{u.message(tt.a), u.message(tt.b)}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		errs := make([]error, len(bodies))
-		for i, b := range bodies {
-			wg.Go(func() {
-				<-start
-				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-				defer cancel()
-				errs[i] = (&targets{addrs: []string{u.addr}}).deliver(ctx, b)
-			})
-		}
-		close(start)
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		u.sent += 2
+		u.postAtOnce(u.message(tt.a), u.message(tt.b))
 		// Wait for the first two replies; they tell the order the updates were handled in.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

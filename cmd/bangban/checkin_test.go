@@ -166,6 +166,15 @@ func inStaffGroup(t *testing.T, w *world, p *proc, id int64, first string) *tgUs
 	return u
 }
 
+// inGroup returns a user writing in a supergroup that is not the staff group.
+func inGroup(t *testing.T, w *world, p *proc, chat, id int64, first string) *tgUser {
+	w.api.AddChat(telegramtest.Chat{ID: chat, Type: "supergroup", Title: "riders", BotStatus: "member"})
+	u := newUser(t, w, p, id, first, "zh-hans")
+	u.chatID = chat
+	u.chat = map[string]any{"id": chat, "type": "supergroup", "title": "riders"}
+	return u
+}
+
 func (u *tgUser) from() map[string]any {
 	return map[string]any{"id": u.id, "is_bot": false, "first_name": u.first, "language_code": u.lang}
 }
@@ -1375,6 +1384,31 @@ func testStaff(t *testing.T, w *world, p *proc) {
 			t.Errorf("%s went to chat %d: the export belongs to the admin's private chat only", c.Method, c.ChatID)
 		}
 	}
+	// An admin the bot cannot write to privately: the group is told, and still gets no file.
+	const unreachable = 7800000300
+	w.api.SetBlocked(unreachable, true)
+	inStaffGroup(t, w, p, unreachable, "小张").say(textFields("/export checkins"), "签到表没能发到私聊")
+	for _, c := range w.api.CallsFor("sendDocument") {
+		if c.Status == http.StatusOK && c.ChatID != admin {
+			t.Errorf("a document reached chat %d; only the admin %d may get one", c.ChatID, admin)
+		}
+	}
+
+	// Outside the staff group nobody is staff, admins included: no statistics, no export.
+	out := inGroup(t, w, p, -1009876543210, admin, "老王")
+	out.post(out.message(textFields("/stats")))
+	out.post(out.message(textFields("/export checkins")))
+	calls := out.say(textFields("/help"), "有事请私聊我")
+	if len(calls) != 1 {
+		t.Errorf("/stats, /export and /help in a group that is not the staff group got:\n%s\nwant only the help", dumpTexts(calls))
+	}
+	private := newUser(t, w, p, admin, "老王", zh.code)
+	calls = append(private.say(textFields("/stats"), "没看懂"), private.settle()...)
+	lacks(t, calls, "<b>统计</b>", "外卖骑手")
+	if n := len(w.api.CallsFor("sendDocument")); n != 2 {
+		t.Errorf("%d sendDocument calls, want 2 (the admin's, the refused one)", n)
+	}
+
 	var audits int64
 	for sh := range ciShards {
 		es, _ := w.rdb.XRange(context.Background(), fmt.Sprintf("{%s:s%02d}:audit", w.prefix, sh), "-", "+").Result()
@@ -1384,7 +1418,7 @@ func testStaff(t *testing.T, w *world, p *proc) {
 			}
 		}
 	}
-	if audits != 1 {
-		t.Errorf("audit log holds %d export entries, want 1", audits)
+	if audits != 2 {
+		t.Errorf("audit log holds %d export entries, want 2 (one per export built)", audits)
 	}
 }

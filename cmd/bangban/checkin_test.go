@@ -30,9 +30,9 @@ import (
 // The onboarding and check-in tests (issue 4) drive the real binary as people do in
 // Telegram: one update at a time, each sent once the bot's answer to the one before has
 // arrived, tapping only buttons the bot actually sent. They assert on what the fake Bot
-// API recorded and on what Redis holds. Each test has its own bot, Redis and fake
-// Telegram and runs in parallel with the others: private chats are paced to 1 message a
-// second after a burst of 3, so most of the time is spent waiting.
+// API recorded and on what Redis holds. The bot paces a private chat to 1 message a second
+// after a burst of 3, so a scenario spends most of its time waiting: they all run at
+// once (TestOnboardingAndCheckIn), each user in a chat of their own.
 
 // ciShards is QUEUE_SHARDS of world.env.
 const ciShards = 8
@@ -71,7 +71,8 @@ func pointByID(t *testing.T, id string) content.Point {
 }
 
 // ui is what a user reading one language sees: the fragments of texts that tell the
-// bot's messages apart. %s stands for a point name or a person's name.
+// bot's messages apart. %s stands for a point name, a person's name or a count; %d for
+// metres.
 type ui struct {
 	code, lang                                                string // Telegram's language_code, content language
 	welcome, privacyPoint, thanks, registerFirst              string

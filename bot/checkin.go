@@ -28,10 +28,16 @@ const (
 
 // Data keys of the check-in flow.
 const (
-	keyNear = "near" // "id=meters;…" of the last nearest list
-	keyLat  = "lat"  // the shared location, kept only with LocConsent "yes"
-	keyLon  = "lon"
+	keyLat = "lat" // the shared location, kept only with consent and LocConsent "yes"
+	keyLon = "lon"
 )
+
+// visit is a check-in asked for: the point, how, and the distance to it when asked by
+// location (-1 otherwise). Only this distance is kept, never the location it came from.
+type visit struct {
+	point, via string
+	meters     int
+}
 
 // pointsPerPage is the page size of the point list.
 const pointsPerPage = 6
@@ -102,27 +108,24 @@ func pageButtons(ids []string, page int, pick, nav string) ([][]Button, int, int
 func (r *Result) nearest(in Input, w World) {
 	near := w.Points.Nearest(in.Location.Lat, in.Location.Lon, nearestShown, in.Now)
 	r.enter(StateIdle)
-	var parts []string
 	items := make([]map[string]string, 0, len(near))
 	rows := make([][]Button, 0, len(near)+1)
 	for i, n := range near {
 		m := strconv.Itoa(n.Meters)
-		parts = append(parts, n.ID+"="+m)
 		item := map[string]string{"N": strconv.Itoa(i + 1), "Point": n.ID, "Meters": m, "Open": "no"}
 		if n.Open {
 			item["Open"] = "yes"
 		}
 		items = append(items, item)
-		rows = append(rows, []Button{{Text: MsgButtonPointNear, Args: map[string]string{"Point": n.ID, "Meters": m}, Data: nearPrefix + n.ID}})
+		rows = append(rows, []Button{{Text: MsgButtonPointNear, Args: map[string]string{"Point": n.ID, "Meters": m}, Data: nearData(n.ID, n.Meters)}})
 	}
 	rows = append(rows, []Button{{Text: MsgButtonAllPoints, Data: dataAllPoints}})
-	r.set(keyNear, strings.Join(parts, ";"))
-	if r.Profile.LocConsent == "yes" {
+	if r.Profile.Consented() && r.Profile.LocConsent == "yes" {
 		r.set(keyLat, strconv.FormatFloat(in.Location.Lat, 'f', 6, 64))
 		r.set(keyLon, strconv.FormatFloat(in.Location.Lon, 'f', 6, 64))
 	}
 	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgNearest, Item: MsgNearestItem, Items: items, Buttons: rows})
-	if r.Profile.LocConsent == "" {
+	if r.Profile.Consented() && r.Profile.LocConsent == "" {
 		r.send(MsgLocConsentAsk, nil, [][]Button{
 			{{Text: MsgButtonLocKeep, Data: dataLocKeep}},
 			{{Text: MsgButtonLocDrop, Data: dataLocDrop}},
@@ -139,14 +142,14 @@ func (r *Result) checkInTap(in Input, w World, data string) bool {
 			r.answer(MsgStaleButton)
 			return true
 		}
-		r.checkInAt(in, w, id, ViaList)
+		r.checkInAt(in, w, visit{point: id, via: ViaList, meters: -1})
 	case strings.HasPrefix(data, nearPrefix):
-		id := strings.TrimPrefix(data, nearPrefix)
-		if !w.Points.Exists(id) {
+		v, ok := parseNear(strings.TrimPrefix(data, nearPrefix))
+		if !ok || !w.Points.Exists(v.point) {
 			r.answer(MsgStaleButton)
 			return true
 		}
-		r.checkInAt(in, w, id, ViaLocation)
+		r.checkInAt(in, w, v)
 	case data == dataAllPoints:
 		r.list(w, 0, false)
 	case strings.HasPrefix(data, pagePrefix):
@@ -156,6 +159,8 @@ func (r *Result) checkInTap(in Input, w World, data string) bool {
 			return true
 		}
 		r.list(w, page, true)
+	case (data == dataLocKeep || data == dataLocDrop) && !r.Profile.Consented():
+		r.privacy()
 	case data == dataLocKeep, data == dataLocDrop:
 		answer := "no"
 		if data == dataLocKeep {
@@ -178,47 +183,94 @@ func (r *Result) checkInTap(in Input, w World, data string) bool {
 
 // checkInAt checks the user in at a point, first asking for consent and registration when
 // they are missing; the check-in then completes at the end of registration.
-func (r *Result) checkInAt(in Input, w World, id, via string) {
+func (r *Result) checkInAt(in Input, w World, v visit) {
 	switch {
 	case !r.Profile.Consented():
-		if via == ViaQR {
-			r.welcomeForCheckIn(in, id)
+		if v.via == ViaQR {
+			r.welcomeForCheckIn(in, v)
 			return
 		}
-		r.askConsent(in, id, via)
+		r.askConsent(in, v)
 	case r.Profile.Member == nil:
-		r.startRegistration(id, via)
+		r.startRegistration(v)
 	default:
-		meters := -1
 		var where *Location
-		if via == ViaLocation {
-			meters = r.distance(id)
+		if v.via == ViaLocation {
 			where = r.sharedLocation()
 		}
 		r.reset()
-		r.checkIn(in, w, id, via, meters, where)
+		r.checkIn(in, w, v, where)
 	}
+}
+
+// keep stores a check-in to do once consent and registration are done.
+func (r *Result) keep(v visit) {
+	if v.point == "" {
+		return
+	}
+	r.set(keyIntent, v.point)
+	r.set(keyVia, v.via)
+	r.set(keyMeters, strconv.Itoa(v.meters))
+}
+
+// kept returns the check-in kept by keep, if any.
+func (r *Result) kept() (visit, bool) {
+	d := r.Session.Data
+	if d[keyIntent] == "" {
+		return visit{}, false
+	}
+	m, err := strconv.Atoi(d[keyMeters])
+	if err != nil {
+		m = -1
+	}
+	return visit{point: d[keyIntent], via: d[keyVia], meters: m}, true
+}
+
+// nearData is the callback data of a point in the nearest list: the distance travels in
+// the button (the user's own message), so the bot keeps no trace of where the user was.
+// Point ids have no ":", so "cn:<meters>:<id>" parses back; a point id too long for
+// both falls back to "cn:<id>", without the distance.
+func nearData(id string, meters int) string {
+	if d := nearPrefix + strconv.Itoa(meters) + ":" + id; len(d) <= 64 {
+		return d
+	}
+	return nearPrefix + id
+}
+
+func parseNear(s string) (visit, bool) {
+	v := visit{point: s, via: ViaLocation, meters: -1}
+	if m, id, ok := strings.Cut(s, ":"); ok {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 0 {
+			return visit{}, false
+		}
+		v.point, v.meters = id, n
+	}
+	if v.point == "" {
+		return visit{}, false
+	}
+	return v, true
 }
 
 // welcomeForCheckIn is first contact through a point's QR code: the welcome and privacy
 // notice, with the check-in kept for after.
-func (r *Result) welcomeForCheckIn(in Input, id string) {
+func (r *Result) welcomeForCheckIn(in Input, v visit) {
 	r.reset()
-	r.set(keyIntent, id)
-	r.set(keyVia, ViaQR)
+	r.keep(v)
 	r.welcome(in)
 }
 
 // checkIn records a check-in of a registered member, unless the member checked in at the
 // same point within the window: that is the same visit, recognised and not counted again.
-func (r *Result) checkIn(in Input, w World, id, via string, meters int, where *Location) {
+func (r *Result) checkIn(in Input, w World, v visit, where *Location) {
+	id := v.point
 	for _, h := range w.History {
 		if h.Point == id && in.Now.Sub(h.At) < w.CheckInWindow && !h.At.After(in.Now) {
 			r.send(MsgCheckInAgain, map[string]string{"Point": id, "At": h.At.Format(time.RFC3339)}, menu())
 			return
 		}
 	}
-	r.CheckIn = &CheckIn{Point: id, At: in.Now, Via: via, Meters: meters, Where: where}
+	r.CheckIn = &CheckIn{Point: id, At: in.Now, Via: v.via, Meters: v.meters, Where: where}
 	m := r.Profile.Member
 	m.CheckIns++
 	r.ProfileChanged = true
@@ -234,21 +286,10 @@ func (r *Result) checkIn(in Input, w World, id, via string, meters int, where *L
 	r.send(MsgCheckInDone, args, menu())
 }
 
-// distance is the distance to a point of the last nearest list, -1 when unknown.
-func (r *Result) distance(id string) int {
-	for _, part := range strings.Split(r.Session.Data[keyNear], ";") {
-		if p, m, ok := strings.Cut(part, "="); ok && p == id {
-			if n, err := strconv.Atoi(m); err == nil {
-				return n
-			}
-		}
-	}
-	return -1
-}
-
-// sharedLocation is the location kept in the session, only there with LocConsent "yes".
+// sharedLocation is the location kept in the session, only there with consent and
+// LocConsent "yes".
 func (r *Result) sharedLocation() *Location {
-	if r.Profile.LocConsent != "yes" {
+	if !r.Profile.Consented() || r.Profile.LocConsent != "yes" {
 		return nil
 	}
 	lat, err1 := strconv.ParseFloat(r.Session.Data[keyLat], 64)

@@ -163,6 +163,9 @@ func TestCheckIn(t *testing.T) {
 					if _, kept := r.Session.Data[keyLat]; kept {
 						t.Fatal("the location was kept without consent")
 					}
+					if got := r.Replies[0].Buttons[1][0].Data; got != "cn:890:b" {
+						t.Fatalf("second point's button = %q, want its distance in the data", got)
+					}
 				}},
 			{in: from(tap(dataLocDrop)), replies: []string{MsgLocDropped}, state: StateIdle,
 				check: func(t *testing.T, r Result) {
@@ -170,7 +173,7 @@ func TestCheckIn(t *testing.T) {
 						t.Fatalf("LocConsent = %q, want no", r.Profile.LocConsent)
 					}
 				}},
-			{in: from(tap("cn:b")), replies: []string{MsgCheckInDone}, state: StateIdle,
+			{in: from(tap("cn:890:b")), replies: []string{MsgCheckInDone}, state: StateIdle,
 				check: func(t *testing.T, r Result) {
 					checkedIn("b", ViaLocation, 890)(t, r)
 					if r.CheckIn.Where != nil {
@@ -180,7 +183,7 @@ func TestCheckIn(t *testing.T) {
 		}},
 		{"with consent the location is kept with the check-in", func() Profile { p := member; p.LocConsent = "yes"; return p }(), nil, []turn{
 			{in: location(0.001), replies: []string{MsgNearest}, state: StateIdle},
-			{in: from(tap("cn:a")), replies: []string{MsgCheckInDone}, state: StateIdle,
+			{in: from(tap("cn:111:a")), replies: []string{MsgCheckInDone}, state: StateIdle,
 				check: func(t *testing.T, r Result) {
 					if r.CheckIn == nil || r.CheckIn.Where == nil || r.CheckIn.Where.Lat != 0.001 {
 						t.Fatalf("CheckIn = %+v, want the location kept", r.CheckIn)
@@ -204,13 +207,33 @@ func TestCheckIn(t *testing.T) {
 				}},
 			{in: from(tap("ck:g")), replies: []string{MsgCheckInDone}, state: StateIdle, check: checkedIn("g", ViaList, -1)},
 		}},
-		{"a location tap by someone who has not agreed asks first and keeps the check-in", profile(LangZH, false), nil, []turn{
-			{in: location(0.001), replies: []string{MsgNearest, MsgLocConsentAsk}, state: StateIdle},
-			{in: from(tap("cn:a")), replies: []string{MsgPrivacyCheckIn}, state: StateIdle},
+		{"a location tap by someone who has not agreed asks first and keeps only the distance", profile(LangZH, false), nil, []turn{
+			{in: location(0.001), replies: []string{MsgNearest}, state: StateIdle,
+				check: func(t *testing.T, r Result) {
+					if len(r.Session.Data) != 0 || r.ProfileChanged {
+						t.Fatalf("before consent the bot stored session data %v / a profile", r.Session.Data)
+					}
+				}},
+			{in: from(tap(dataLocKeep)), replies: []string{MsgPrivacy}, state: StateIdle,
+				check: func(t *testing.T, r Result) {
+					if r.Profile.LocConsent != "" {
+						t.Fatal("keeping the location was accepted before the privacy notice")
+					}
+				}},
+			{in: from(tap("cn:111:a")), replies: []string{MsgPrivacy}, state: StateIdle},
 			{in: from(tap(dataConsentYes)), replies: []string{MsgConsentThanks, MsgRegisterFirst, MsgRegRole}, state: StateRegRole,
 				check: func(t *testing.T, r Result) {
-					if r.Session.Data[keyIntent] != "a" || r.Session.Data[keyVia] != ViaLocation {
-						t.Fatalf("session data = %v, want the check-in at a kept", r.Session.Data)
+					if r.Session.Data[keyIntent] != "a" || r.Session.Data[keyVia] != ViaLocation || r.Session.Data[keyMeters] != "111" {
+						t.Fatalf("session data = %v, want the check-in at a, by location, 111 m, kept", r.Session.Data)
+					}
+				}},
+			{in: from(tap("role:truck")), replies: []string{MsgRegName}, state: StateRegName},
+			{in: from(text("王芳")), replies: []string{MsgRegPhone}, state: StateRegPhone},
+			{in: contact(userID, "+8613800000000"), replies: []string{MsgRegDone, MsgCheckInDone}, state: StateIdle,
+				check: func(t *testing.T, r Result) {
+					checkedIn("a", ViaLocation, 111)(t, r)
+					if r.CheckIn.Where != nil {
+						t.Fatal("the location was recorded")
 					}
 				}},
 		}},
@@ -437,5 +460,35 @@ func TestStaffCommands(t *testing.T) {
 				t.Error("a group command changed the session")
 			}
 		})
+	}
+}
+
+func TestNearData(t *testing.T) {
+	long := strings.Repeat("p", 58)
+	tests := []struct {
+		id     string
+		meters int
+		data   string
+	}{
+		{"a", 111, "cn:111:a"},
+		{long, 12345, "cn:" + long}, // the distance does not fit: dropped, not the point
+	}
+	for _, tt := range tests {
+		if got := nearData(tt.id, tt.meters); got != tt.data || len(got) > 64 {
+			t.Errorf("nearData(%s, %d) = %q, want %q", tt.id, tt.meters, got, tt.data)
+		}
+	}
+	for data, want := range map[string]visit{
+		"111:a": {point: "a", via: ViaLocation, meters: 111},
+		"a":     {point: "a", via: ViaLocation, meters: -1},
+		"x:a":   {},
+		"-5:a":  {},
+		"12:":   {},
+		"":      {},
+	} {
+		got, ok := parseNear(data)
+		if ok != (want.point != "") || got != want {
+			t.Errorf("parseNear(%q) = %+v, %v; want %+v", data, got, ok, want)
+		}
 	}
 }

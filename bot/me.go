@@ -45,7 +45,7 @@ var editable = []string{"role", "name", "phone", "party", "branch", "employer", 
 func (r *Result) me() {
 	switch m := r.Profile.Member; {
 	case !r.Profile.Consented():
-		r.privacy("")
+		r.privacy()
 	case m == nil:
 		r.send(MsgMeUnregistered, nil, [][]Button{
 			{{Text: MsgButtonRegister, Data: dataRegister}},

@@ -28,6 +28,7 @@ var Roles = []string{"courier", "rider", "ride_hailing", "truck", "merchant", "o
 const (
 	keyIntent = "intent" // point to check in at once registered
 	keyVia    = "via"    // how that check-in was asked for
+	keyMeters = "m"      // and the distance to its point, -1 when not by location
 	keyEdit   = "edit"   // "1" when one field is edited from /me
 	keyRole   = "role"
 	keyName   = "name"
@@ -46,8 +47,8 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 			r.ProfileChanged = true
 		}
 		r.edit(MsgConsentThanks, nil, nil)
-		if id := r.Session.Data[keyIntent]; id != "" {
-			r.checkInAt(in, w, id, r.Session.Data[keyVia])
+		if v, ok := r.kept(); ok && w.Points.Exists(v.point) {
+			r.checkInAt(in, w, v)
 			return true
 		}
 		if r.Profile.Member == nil {
@@ -63,14 +64,14 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 		r.edit(MsgConsentDeclined, nil, menu())
 	case dataRegister:
 		if !r.Profile.Consented() {
-			r.askConsent(in, "", "")
+			r.askConsent(in, visit{})
 			return true
 		}
 		if r.Profile.Member != nil {
 			r.me()
 			return true
 		}
-		r.startRegistration("", "")
+		r.startRegistration(visit{})
 	default:
 		return false
 	}
@@ -78,22 +79,18 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 }
 
 // askConsent shows the privacy notice, keeping a check-in to do once the user agrees.
-func (r *Result) askConsent(in Input, point, via string) {
+func (r *Result) askConsent(in Input, v visit) {
 	r.reset()
-	if point != "" {
-		r.set(keyIntent, point)
-		r.set(keyVia, via)
-	}
-	r.privacy(point)
+	r.keep(v)
+	r.privacy()
 }
 
 // startRegistration asks for the role, keeping a check-in to do at the end.
-func (r *Result) startRegistration(point, via string) {
+func (r *Result) startRegistration(v visit) {
 	r.enter(StateRegRole)
-	if point != "" {
-		r.set(keyIntent, point)
-		r.set(keyVia, via)
-		r.send(MsgRegisterFirst, map[string]string{"Point": point}, nil)
+	if v.point != "" {
+		r.keep(v)
+		r.send(MsgRegisterFirst, map[string]string{"Point": v.point}, nil)
 	}
 	r.askRole()
 }
@@ -254,12 +251,12 @@ func (r *Result) takePhone(in Input, w World, raw string) {
 	r.Profile.Member = &Member{Role: d[keyRole], Name: d[keyName], Phone: phone, RegisteredAt: in.Now}
 	r.ProfileChanged = true
 	r.Registered = d[keyRole]
-	intent, via := d[keyIntent], d[keyVia]
+	v, pending := r.kept()
 	r.reset()
 	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgRegDone,
 		Args: map[string]string{"Name": r.Profile.Member.Name}, RemoveKeyboard: true})
-	if intent != "" && w.Points.Exists(intent) {
-		r.checkIn(in, w, intent, via, -1, nil)
+	if pending && w.Points.Exists(v.point) {
+		r.checkIn(in, w, v, nil)
 		return
 	}
 	r.send(MsgMenu, nil, menu())

@@ -168,7 +168,7 @@ func (r *Result) start(in Input, w World) {
 			r.send(MsgPointUnknown, nil, menu())
 			return
 		}
-		r.checkInAt(in, w, id, ViaQR)
+		r.checkInAt(in, w, visit{point: id, via: ViaQR, meters: -1})
 		return
 	}
 	r.reset()
@@ -183,16 +183,17 @@ func (r *Result) start(in Input, w World) {
 // with a one-tap language switch, then the notice.
 func (r *Result) welcome(in Input) {
 	r.send(MsgWelcome, map[string]string{"Name": in.Name}, [][]Button{{langSwitch(r.Profile.Lang)}})
-	r.privacy(r.Session.Data[keyIntent])
+	r.privacy()
 }
 
-// privacy shows the privacy notice; point is a check-in waiting for the answer, if any.
-func (r *Result) privacy(point string) {
+// privacy shows the privacy notice; after a point's QR code was scanned, the version that
+// names the point.
+func (r *Result) privacy() {
 	buttons := [][]Button{{
 		{Text: MsgButtonAgree, Data: dataConsentYes}, {Text: MsgButtonNotNow, Data: dataConsentNo},
 	}}
-	if point != "" {
-		r.send(MsgPrivacyCheckIn, map[string]string{"Point": point}, buttons)
+	if v, ok := r.kept(); ok && v.via == ViaQR {
+		r.send(MsgPrivacyCheckIn, map[string]string{"Point": v.point}, buttons)
 		return
 	}
 	r.send(MsgPrivacy, nil, buttons)
@@ -230,7 +231,7 @@ func (r *Result) callback(in Input, w World) {
 			return
 		}
 		r.edit(MsgWelcome, map[string]string{"Name": in.Name}, [][]Button{{langSwitch(lang)}})
-		r.privacy(r.Session.Data[keyIntent])
+		r.privacy()
 	case data == dataCheckIn:
 		r.checkInMenu()
 	case data == dataMe:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,8 +82,8 @@ func TestLoadDemoPoints(t *testing.T) {
 	if diff := cmp.Diff(wantHours, centre.Hours); diff != "" {
 		t.Errorf("nt-centre hours (-want +got):\n%s", diff)
 	}
-	if got := DemoFiles(); !cmp.Equal(got, []string{"points.yaml"}) {
-		t.Errorf("DemoFiles() = %q", got)
+	if got := DemoFiles(); !slices.Contains(got, "points.yaml") {
+		t.Errorf("DemoFiles() = %q, want points.yaml among them", got)
 	}
 }
 

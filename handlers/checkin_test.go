@@ -230,7 +230,7 @@ func TestNearestAndKeyboardLabels(t *testing.T) {
 	if !strings.Contains(list.Text, "1. <b>"+p.Name.ZH+"</b> · 22 米") {
 		t.Errorf("nearest list %q does not start with %s at 22 m", list.Text, p.Name.ZH)
 	}
-	if got := list.Inline[0][0]; got.Text != p.Name.ZH+" · 22 米" || got.Data != "cn:nt-p05" {
+	if got := list.Inline[0][0]; got.Text != p.Name.ZH+" · 22 米" || got.Data != "cn:22:nt-p05" {
 		t.Errorf("first button = %+v", got)
 	}
 

@@ -860,7 +860,8 @@ func testCheckInByLocation(t *testing.T, w *world, p *proc) {
 	if item := fmt.Sprintf(zh.nearestItem, zh.pointName(t, "nt-p06"), 20); !strings.Contains(callText(near), item) {
 		t.Errorf("nearest list lacks %q first:\n%s", item, callText(near))
 	}
-	if m := markupOf(near); len(m.Inline) == 0 || m.Inline[0][0].Data != "cn:nt-p06" || !strings.Contains(m.Inline[0][0].Text, "20 米") {
+	// The distance travels in the button's data, so the bot keeps no trace of the place.
+	if m := markupOf(near); len(m.Inline) == 0 || m.Inline[0][0].Data != "cn:20:nt-p06" || !strings.Contains(m.Inline[0][0].Text, "20 米") {
 		t.Errorf("first button of the nearest list = %+v, want nt-p06 with 20 米", m.Inline)
 	}
 	// The user has not said the location may be kept: not even the session holds it.
@@ -869,7 +870,7 @@ func testCheckInByLocation(t *testing.T, w *world, p *proc) {
 		t.Errorf("session = %q, %v; want it without the shared location", sess, err)
 	}
 
-	u.tap("cn:nt-p06", fmt.Sprintf(zh.checkedIn, zh.pointName(t, "nt-p06")))
+	u.tap("cn:20:nt-p06", fmt.Sprintf(zh.checkedIn, zh.pointName(t, "nt-p06")))
 	h := w.history(t, u.id)
 	if len(h) != 2 {
 		t.Fatalf("history holds %d check-ins, want 2", len(h))
@@ -880,24 +881,33 @@ func testCheckInByLocation(t *testing.T, w *world, p *proc) {
 }
 
 // testLocationBeforeRegistration: a new user's first message is a location. The nearest
-// list works at once; picking a point asks for consent and registration, then checks in
-// there by location, with the distance the list showed. The exact location, which the
-// user agreed to keep in the location question, is not stored before they agreed to the
-// privacy notice.
+// list works at once, without the question about keeping locations (that comes after the
+// privacy notice); picking a point asks for consent and registration, then checks in there
+// by location, with the distance the list showed. Nothing of the place is stored before the
+// user agreed to the privacy notice, even when a "keep my location" tap is forged.
 func testLocationBeforeRegistration(t *testing.T, w *world, p *proc) {
 	u := newUser(t, w, p, 7250000001, "芳", zh.code)
 	pt := pointByID(t, "nt-p06")
 	lat := pt.Lat + 30/(6371000*math.Pi/180) // 30 m due north
-	calls := u.say(locationFields(lat, pt.Lon), zh.locAsk)
+	calls := append(u.say(locationFields(lat, pt.Lon), zh.nearest), u.settle()...)
 	if item := fmt.Sprintf(zh.nearestItem, zh.pointName(t, "nt-p06"), 30); !strings.Contains(callText(find(t, calls, zh.nearest)), item) {
 		t.Errorf("nearest list lacks %q first:\n%s", item, dumpTexts(calls))
 	}
-	u.tap("loc:keep", "会保存具体位置")
+	lacks(t, calls, zh.locAsk)
+	// A forged "keep my location" tap on the list (the question was never asked).
+	var near map[string]any
+	if err := find(t, calls, zh.nearest).Decode(&near); err != nil {
+		t.Fatal(err)
+	}
+	u.post(newUpdate("callback_query", map[string]any{
+		"id": "4381999999", "from": u.from(), "message": near, "chat_instance": "-1", "data": "loc:keep",
+	}))
+	u.await("隐私说明")
 	u.say(locationFields(lat, pt.Lon), zh.nearest)
-	if left := w.personalKeys(t, []string{strconv.FormatFloat(lat, 'f', 5, 64)}); len(left) > 0 {
+	if left := w.personalKeys(t, []string{strconv.FormatFloat(lat, 'f', 5, 64), "nt-p06=30"}); len(left) > 0 {
 		t.Errorf("the shared location is stored before the user agreed to the privacy notice: %v", left)
 	}
-	u.tap("cn:nt-p06", fmt.Sprintf(zh.privacyPoint, zh.pointName(t, "nt-p06")))
+	u.tap("cn:30:nt-p06", "隐私说明")
 	u.agree(zh, "nt-p06")
 	u.pickRole(zh, "truck")
 	u.typeName(zh, "王芳")
@@ -955,8 +965,8 @@ func testForgetMe(t *testing.T, w *world, p *proc) {
 	lat, lon := pt.Lat+0.000179876, pt.Lon+0.000012345
 	u.say(locationFields(lat, lon), zh.locAsk)
 	u.tap("loc:keep", "保存具体位置")
-	u.say(locationFields(lat, lon), zh.nearest)
-	u.tap("cn:nt-p06", fmt.Sprintf(zh.checkedIn, zh.pointName(t, "nt-p06")))
+	near := find(t, u.say(locationFields(lat, lon), zh.nearest), zh.nearest)
+	u.tap(markupOf(near).Inline[0][0].Data, fmt.Sprintf(zh.checkedIn, zh.pointName(t, "nt-p06")))
 	h := w.history(t, u.id)
 	if len(h) != 2 || h[0].Where == nil {
 		t.Fatalf("history = %+v, want 2 check-ins, the last with its location", h)

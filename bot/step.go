@@ -236,9 +236,13 @@ func (r *Result) callback(in Input, w World) {
 		r.checkInMenu()
 	case data == dataMe:
 		r.me()
-	case r.consentTap(in, w, data), r.checkInTap(in, w, data), r.registrationTap(in, w, data),
-		r.optionalTap(in, w, data), r.meTap(in, w, data):
 	default:
+		// Each flow handles its own buttons and reports whether data was one of them.
+		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap} {
+			if tap(in, w, data) {
+				return
+			}
+		}
 		r.answer(MsgStaleButton)
 	}
 }

@@ -100,15 +100,7 @@ func (r *Result) meTap(in Input, w World, data string) bool {
 	case m == nil && (data == dataMeEdit || strings.HasPrefix(data, histPrefix) || strings.HasPrefix(data, editPrefix)):
 		r.answer(MsgStaleButton)
 	case data == dataMeEdit:
-		var rows [][]Button
-		for i := 0; i < len(editable); i += 2 {
-			var row []Button
-			for _, f := range editable[i:min(i+2, len(editable))] {
-				row = append(row, Button{Text: "field_" + f, Data: editPrefix + f})
-			}
-			rows = append(rows, row)
-		}
-		r.edit(MsgEditPick, nil, rows)
+		r.edit(MsgEditPick, nil, grid(editable, 2, func(f string) Button { return Button{Text: "field_" + f, Data: editPrefix + f} }))
 	case strings.HasPrefix(data, histPrefix):
 		page, err := strconv.Atoi(strings.TrimPrefix(data, histPrefix))
 		if err != nil {
@@ -185,14 +177,7 @@ func (r *Result) askStep(in Input, w World, page int) {
 	case StateOptBranch:
 		r.send(MsgOptBranch, map[string]string{"Max": strconv.Itoa(maxField)}, [][]Button{{{Text: MsgButtonSkip, Data: dataOptSkip}}})
 	case StateOptEmployer:
-		var rows [][]Button
-		for i := 0; i < len(Employers); i += 3 {
-			var row []Button
-			for _, e := range Employers[i:min(i+3, len(Employers))] {
-				row = append(row, Button{Text: "employer_" + e, Data: employerPrefix + e})
-			}
-			rows = append(rows, row)
-		}
+		rows := grid(Employers, 3, func(e string) Button { return Button{Text: "employer_" + e, Data: employerPrefix + e} })
 		rows = append(rows, []Button{{Text: MsgButtonSkip, Data: dataOptSkip}})
 		r.send(MsgOptEmployer, nil, rows)
 	case StateOptHome:

@@ -100,11 +100,16 @@ func (r *Result) askRole() {
 }
 
 func roleButtons() [][]Button {
+	return grid(Roles, 2, func(role string) Button { return Button{Text: roleLabel(role), Data: rolePrefix + role} })
+}
+
+// grid lays out one button per id, perRow to a row.
+func grid(ids []string, perRow int, button func(string) Button) [][]Button {
 	var rows [][]Button
-	for i := 0; i < len(Roles); i += 2 {
+	for i := 0; i < len(ids); i += perRow {
 		var row []Button
-		for _, role := range Roles[i:min(i+2, len(Roles))] {
-			row = append(row, Button{Text: roleLabel(role), Data: rolePrefix + role})
+		for _, id := range ids[i:min(i+perRow, len(ids))] {
+			row = append(row, button(id))
 		}
 		rows = append(rows, row)
 	}
@@ -124,10 +129,12 @@ func (r *Result) askName(in Input) {
 }
 
 func (r *Result) askPhone() {
-	r.ask(MsgRegPhone, nil, [][]Button{
-		{{Text: MsgButtonSharePhone, RequestContact: true}},
-		{{Text: MsgButtonBack}},
-	})
+	r.ask(MsgRegPhone, nil, phoneKeyboard())
+}
+
+// phoneKeyboard shares the user's own contact, or goes back.
+func phoneKeyboard() [][]Button {
+	return [][]Button{{{Text: MsgButtonSharePhone, RequestContact: true}}, {{Text: MsgButtonBack}}}
 }
 
 // registering reports whether a registration step (or the edit of one of its fields) is open.
@@ -190,13 +197,9 @@ func (r *Result) registration(in Input, w World) {
 		case in.Kind == KindContact && in.Contact != nil && in.Contact.UserID == in.FromID && in.FromID != 0:
 			r.takePhone(in, w, in.Contact.Phone)
 		case in.Kind == KindContact:
-			r.ask(MsgRegPhoneNotYours, nil, [][]Button{
-				{{Text: MsgButtonSharePhone, RequestContact: true}}, {{Text: MsgButtonBack}},
-			})
+			r.ask(MsgRegPhoneNotYours, nil, phoneKeyboard())
 		default:
-			r.ask(MsgRegPhoneRetry, nil, [][]Button{
-				{{Text: MsgButtonSharePhone, RequestContact: true}}, {{Text: MsgButtonBack}},
-			})
+			r.ask(MsgRegPhoneRetry, nil, phoneKeyboard())
 		}
 	}
 }

@@ -191,22 +191,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	var problems []error
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Errorf(format, a...)) }
 
-	c.botToken = vals["BOT_TOKEN"]
-	if c.botToken != "" && !botTokenRE.MatchString(c.botToken) {
-		bad("BOT_TOKEN must look like 123456789:AAF… (digits, a colon, then 30 or more of A-Z a-z 0-9 _ -)")
-	}
-
-	c.botAPIURL = vals["BOT_API_URL"]
-	if u, err := url.Parse(c.botAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("BOT_API_URL must be an http or https URL")
-	} else if strings.HasSuffix(c.botAPIURL, "/") {
-		bad("BOT_API_URL must not end with a slash")
-	}
-
-	c.botUsername = strings.TrimPrefix(vals["BOT_USERNAME"], "@")
-	if c.botUsername != "" && !botUsernameRE.MatchString(c.botUsername) {
-		bad("BOT_USERNAME must be 5-32 characters of A-Z a-z 0-9 _, starting with a letter")
-	}
+	c.botToken, c.botAPIURL, c.botUsername = checkBot(vals, bad)
 
 	c.webhookURL = vals["WEBHOOK_URL"]
 	if c.webhookURL != "" {
@@ -309,12 +294,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		c.broadcastRate = n
 	}
 
-	c.contentDir = vals["CONTENT_DIR"]
-	if c.contentDir != "" {
-		if fi, err := os.Stat(c.contentDir); err != nil || !fi.IsDir() {
-			bad("CONTENT_DIR %q is not a directory", c.contentDir)
-		}
-	}
+	c.contentDir = checkContentDir(vals, bad)
 	if loc, err := time.LoadLocation(vals["TZ"]); err != nil {
 		bad("TZ: unknown time zone %q", vals["TZ"])
 	} else {
@@ -518,3 +498,34 @@ func (c config) String() string {
 
 // GoString keeps %#v, which would otherwise print every field, to the redacted form.
 func (c config) GoString() string { return "config{" + c.String() + "}" }
+
+// checkBot reads and checks BOT_TOKEN, BOT_API_URL and BOT_USERNAME (without its "@"),
+// for serve and for the commands that talk to Telegram or build its links.
+func checkBot(vals map[string]string, bad func(string, ...any)) (token, apiURL, username string) {
+	token = vals["BOT_TOKEN"]
+	if token != "" && !botTokenRE.MatchString(token) {
+		bad("BOT_TOKEN must look like 123456789:AAF… (digits, a colon, then 30 or more of A-Z a-z 0-9 _ -)")
+	}
+	apiURL = vals["BOT_API_URL"]
+	if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BOT_API_URL must be an http or https URL")
+	} else if strings.HasSuffix(apiURL, "/") {
+		bad("BOT_API_URL must not end with a slash")
+	}
+	username = strings.TrimPrefix(vals["BOT_USERNAME"], "@")
+	if username != "" && !botUsernameRE.MatchString(username) {
+		bad("BOT_USERNAME must be 5-32 characters of A-Z a-z 0-9 _, starting with a letter")
+	}
+	return token, apiURL, username
+}
+
+// checkContentDir reads CONTENT_DIR, which must be a directory when set.
+func checkContentDir(vals map[string]string, bad func(string, ...any)) string {
+	dir := vals["CONTENT_DIR"]
+	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			bad("CONTENT_DIR %q is not a directory", dir)
+		}
+	}
+	return dir
+}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,24 +157,8 @@ func parseQRArgs(args []string, getenv func(string) string) (qrOptions, error) {
 	case o.point != "" && o.output == "":
 		o.output = o.point + ".png"
 	}
-	o.botToken = vals["BOT_TOKEN"]
-	if o.botToken != "" && !botTokenRE.MatchString(o.botToken) {
-		bad("BOT_TOKEN must look like 123456789:AAF… (digits, a colon, then 30 or more of A-Z a-z 0-9 _ -)")
-	}
-	o.botAPIURL = vals["BOT_API_URL"]
-	if u, err := url.Parse(o.botAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("BOT_API_URL must be an http or https URL")
-	}
-	o.botUsername = strings.TrimPrefix(vals["BOT_USERNAME"], "@")
-	if o.botUsername != "" && !botUsernameRE.MatchString(o.botUsername) {
-		bad("BOT_USERNAME must be 5-32 characters of A-Z a-z 0-9 _, starting with a letter")
-	}
-	o.contentDir = vals["CONTENT_DIR"]
-	if o.contentDir != "" {
-		if fi, err := os.Stat(o.contentDir); err != nil || !fi.IsDir() {
-			bad("CONTENT_DIR %q is not a directory", o.contentDir)
-		}
-	}
+	o.botToken, o.botAPIURL, o.botUsername = checkBot(vals, bad)
+	o.contentDir = checkContentDir(vals, bad)
 	if len(problems) > 0 {
 		return qrOptions{}, fmt.Errorf("%w\n\n%s", errors.Join(problems...), qrUsage)
 	}

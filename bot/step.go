@@ -144,10 +144,14 @@ func (r *Result) command(in Input, w World, prev State, expired bool) {
 		switch {
 		case expired:
 			r.send(MsgExpired, nil, menu())
-		case prev != StateIdle:
+		case prev == StateRegPhone || prev == StateCheckIn:
+			// These steps show a reply keyboard, which only a message of its own removes.
 			r.reset()
 			r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgCancelled, RemoveKeyboard: true})
 			r.send(MsgMenu, nil, menu())
+		case prev != StateIdle:
+			r.reset()
+			r.send(MsgCancelled, nil, menu())
 		default:
 			r.send(MsgNothingToCancel, nil, menu())
 		}

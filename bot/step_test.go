@@ -232,6 +232,12 @@ func TestStep(t *testing.T) {
 			name: "cancel leaves the picker",
 			s:    picking, p: zh, in: cmd("cancel", ""),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
+				Replies: []Reply{send(MsgCancelled, menu())}},
+		},
+		{
+			name: "cancel at the phone step also removes its keyboard",
+			s:    session(StateRegPhone, fresh), p: zh, in: cmd("cancel", ""),
+			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
 				Replies: []Reply{{Kind: SendNew, Text: MsgCancelled, RemoveKeyboard: true}, send(MsgMenu, menu())}},
 		},
 		{

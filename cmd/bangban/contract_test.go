@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -44,13 +45,13 @@ func TestWebhookContract(t *testing.T) {
 			t.Errorf("%s: POST = %d, %v; want %d", tt.name, got, err, tt.want)
 		}
 	}
-	// The duplicate had no effect of its own: one welcome.
+	// The duplicate had no effect of its own: one welcome and one privacy notice.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	w.waitReplies(ctx, 77, 1)
+	w.waitReplies(ctx, 77, 2)
 	time.Sleep(300 * time.Millisecond)
-	if n := len(w.replies(77)); n != 1 {
-		t.Errorf("chat 77 got %d replies to one update delivered twice, want 1", n)
+	if n := len(w.replies(77)); n != 2 {
+		t.Errorf("chat 77 got %d replies to a /start delivered twice, want 2 (welcome, privacy notice)", n)
 	}
 
 	resp, err := client.Get("http://" + p.addr + "/metrics")
@@ -111,9 +112,14 @@ func TestWebhookRegisteredAtStart(t *testing.T) {
 	if strings.Join(hook.AllowedUpdates, ",") != "message,callback_query,my_chat_member" {
 		t.Errorf("allowed_updates = %v, want every kind the bot handles", hook.AllowedUpdates)
 	}
+	// The workers' menu in private chats, the staff commands in the staff chat only.
+	staffScope := fmt.Sprintf(`{"type":"chat","chat_id":%d}`, staffChat)
 	for _, lang := range []string{"zh", "en", ""} {
-		if cmds := w.api.Commands("", lang); !bytes.Contains(cmds, []byte(`"help"`)) {
-			t.Errorf("commands for %q = %s, want the command menu", lang, cmds)
+		if cmds := w.api.Commands(`{"type":"all_private_chats"}`, lang); !bytes.Contains(cmds, []byte(`"checkin"`)) {
+			t.Errorf("private commands for %q = %s, want the workers' menu", lang, cmds)
+		}
+		if cmds := w.api.Commands(staffScope, lang); !bytes.Contains(cmds, []byte(`"stats"`)) || bytes.Contains(cmds, []byte(`"checkin"`)) {
+			t.Errorf("staff chat commands for %q = %s, want the staff menu", lang, cmds)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -37,7 +38,7 @@ type Handler struct {
 	username string
 	now      func() time.Time
 	loc      *time.Location
-	content  *content.Content
+	content  atomic.Pointer[content.Content]
 	window   time.Duration
 	staff    []int64
 	admins   []int64
@@ -66,7 +67,7 @@ func WithLocation(loc *time.Location) Option {
 
 // WithContent sets the service points; default the embedded demo content.
 func WithContent(c *content.Content) Option {
-	return func(h *Handler) { h.content = c }
+	return func(h *Handler) { h.content.Store(c) }
 }
 
 // WithCheckInWindow sets how long a repeated check-in at one point is the same visit.
@@ -102,13 +103,21 @@ func New(opts ...Option) (*Handler, error) {
 			return nil, fmt.Errorf("load time zone: %w", err)
 		}
 	}
-	if h.content == nil {
-		if h.content, err = content.Load(""); err != nil {
+	if h.content.Load() == nil {
+		c, err := content.Load("")
+		if err != nil {
 			return nil, fmt.Errorf("load embedded content: %w", err)
 		}
+		h.content.Store(c)
 	}
 	return h, nil
 }
+
+// SetContent replaces the content (after a reload); updates in hand finish with either.
+func (h *Handler) SetContent(c *content.Content) { h.content.Store(c) }
+
+// cnt is the current content.
+func (h *Handler) cnt() *content.Content { return h.content.Load() }
 
 // Handle returns the effects of one queued update in a chat whose stored state is st.
 // Updates that cannot be decoded or that the bot does not handle (inline queries, polls,
@@ -196,7 +205,7 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 
 // step runs the conversation and turns its result into effects.
 func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
-	w := bot.World{Points: points{h.content}, History: history(st.History), CheckInWindow: h.window}
+	w := bot.World{Points: points{h.cnt()}, History: history(st.History), CheckInWindow: h.window}
 	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
 	var eff queue.Effects
 	switch {

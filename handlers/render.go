@@ -242,7 +242,7 @@ func (h *Handler) expand(loc localizer, raw map[string]string, esc func(string) 
 
 // expandPoint adds a point's details in the user's language.
 func (h *Handler) expandPoint(loc localizer, id string, args map[string]string, esc func(string) string, unset string) error {
-	p, ok := h.content.Point(id)
+	p, ok := h.cnt().Point(id)
 	switch {
 	case id == "":
 		args["PointName"] = unset

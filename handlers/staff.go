@@ -77,7 +77,7 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 	args["RegToday"], args["RegWeek"], args["RegMonth"] = fmtInts(regs)
 
 	// Points in content order, then any that were removed from the content since.
-	ids := points{h.content}.IDs()
+	ids := points{h.cnt()}.IDs()
 	seen := map[string]bool{}
 	for _, d := range days {
 		for id := range data[statCheckIns+d] {

@@ -104,6 +104,7 @@ const (
 	MethodDeleteMessage       = "deleteMessage"
 	MethodSendChatAction      = "sendChatAction"
 	MethodSendDocument        = "sendDocument"
+	MethodAnswerInlineQuery   = "answerInlineQuery"
 )
 
 // MaxDocument caps the bytes of a document stored in an outbox entry (a CSV export):
@@ -133,6 +134,11 @@ type Message struct {
 	Document []byte `json:"doc,omitempty"`
 	FileName string `json:"fn,omitempty"`
 
+	// InlineQueryID, Results and CacheTime answer an inline query (answerInlineQuery).
+	InlineQueryID string         `json:"iq,omitempty"`
+	Results       []InlineResult `json:"res,omitempty"`
+	CacheTime     int            `json:"ct,omitempty"`
+
 	CallbackID string `json:"cb,omitempty"` // answerCallbackQuery
 	ShowAlert  bool   `json:"alert,omitempty"`
 	Action     string `json:"action,omitempty"` // sendChatAction
@@ -151,6 +157,17 @@ type Button struct {
 	URL             string `json:"u,omitempty"`
 	RequestContact  bool   `json:"rc,omitempty"`
 	RequestLocation bool   `json:"rl,omitempty"`
+}
+
+// InlineResult is one article of an inline query's answer: choosing it sends Text (HTML)
+// into the chat the user is typing in.
+type InlineResult struct {
+	ID          string     `json:"id"`
+	Title       string     `json:"t"`
+	Description string     `json:"d,omitempty"`
+	Text        string     `json:"x"`
+	URL         string     `json:"u,omitempty"`
+	Inline      [][]Button `json:"ik,omitempty"`
 }
 
 // Result is what the sender feeds back for a message with WantResult.

@@ -109,52 +109,64 @@ func syntaxProblem(file string, data []byte, err error) Problem {
 	return Problem{File: file, Line: from, Msg: msg}
 }
 
-// parsePoints reads points.yaml.
-func parsePoints(file string, data []byte) ([]Point, Problems) {
+// topList reads a file that holds one list under key, as in "points: [...]", and
+// returns its items. ok is false, with the problem reported, when there is no such
+// list; hint shows what an item looks like.
+func (c *checker) topList(data []byte, key, hint string) (items []*yaml.Node, ok bool) {
 	doc, err := decode(data)
 	if err != nil {
-		return nil, Problems{syntaxProblem(file, data, err)}
+		c.probs = append(c.probs, syntaxProblem(c.file, data, err))
+		return nil, false
 	}
-	c := &checker{file: file}
 	if doc.Kind == 0 {
-		c.add(0, `the file is empty; want a "points:" list`)
-		return nil, c.sorted()
+		c.add(0, "the file is empty; want a %q list", key+":")
+		return nil, false
 	}
 	top := deref(doc.Content[0])
 	if top.Kind != yaml.MappingNode {
-		c.add(top.Line, `want a mapping with a "points:" list`)
-		return nil, c.sorted()
+		c.add(top.Line, "want a mapping with a %q list", key+":")
+		return nil, false
 	}
 	var list *yaml.Node
 	keys, vals := c.pairs(top)
 	for i, k := range keys {
-		switch k.Value {
-		case "points":
+		if k.Value == key {
 			list = vals[i]
-		default:
-			c.add(k.Line, "unknown top-level key %q (want points)", k.Value)
+			continue
 		}
+		c.add(k.Line, "unknown top-level key %q (want %s)", k.Value, key)
 	}
-	var points []Point
 	switch {
 	case list == nil:
-		c.add(top.Line, `missing "points:" list`)
+		c.add(top.Line, "missing %q list", key+":")
+		return nil, false
 	case list.Kind != yaml.SequenceNode:
-		c.add(list.Line, "points must be a list (- id: ...)")
-	default:
-		firstLine := map[string]int{}
-		for _, item := range list.Content {
-			p, ok := c.point(deref(item))
-			if !ok {
-				continue
-			}
-			if line, dup := firstLine[p.ID]; dup {
-				c.add(item.Line, "duplicate id %q (first at line %d)", p.ID, line)
-				continue
-			}
-			firstLine[p.ID] = item.Line
-			points = append(points, p)
+		c.add(list.Line, "%s must be a list (%s)", key, hint)
+		return nil, false
+	}
+	for _, item := range list.Content {
+		items = append(items, deref(item))
+	}
+	return items, true
+}
+
+// parsePoints reads points.yaml.
+func parsePoints(file string, data []byte) ([]Point, Problems) {
+	c := &checker{file: file}
+	items, _ := c.topList(data, "points", "- id: ...")
+	var points []Point
+	firstLine := map[string]int{}
+	for _, item := range items {
+		p, ok := c.point(item)
+		if !ok {
+			continue
 		}
+		if line, dup := firstLine[p.ID]; dup {
+			c.add(item.Line, "duplicate id %q (first at line %d)", p.ID, line)
+			continue
+		}
+		firstLine[p.ID] = item.Line
+		points = append(points, p)
 	}
 	return points, c.sorted()
 }
@@ -250,14 +262,23 @@ func (c *checker) scalar(n *yaml.Node, what string) bool {
 	return true
 }
 
-// text reads {zh: ..., en: ...}.
+// text reads {zh: ..., en: ...}, where zh is required.
 func (c *checker) text(n *yaml.Node, what string) Text {
-	var t Text
+	t, ok := c.optionalText(n, what)
+	if ok && t.ZH == "" {
+		c.add(n.Line, "%s.zh is required", what)
+	}
+	return t
+}
+
+// optionalText reads {zh: ..., en: ...}, where both may be missing. ok is false when
+// a problem already reported leaves zh unknown.
+func (c *checker) optionalText(n *yaml.Node, what string) (t Text, ok bool) {
 	if n.Kind != yaml.MappingNode {
 		c.add(n.Line, "%s must be {zh: ..., en: ...}", what)
-		return t
+		return t, false
 	}
-	badZH := false // reported already
+	ok = true
 	keys, vals := c.pairs(n)
 	for i, k := range keys {
 		v := vals[i]
@@ -273,14 +294,11 @@ func (c *checker) text(n *yaml.Node, what string) Text {
 		}
 		if c.scalar(v, what+"."+k.Value) {
 			*dst = strings.TrimSpace(v.Value)
-		} else {
-			badZH = badZH || dst == &t.ZH
+		} else if dst == &t.ZH {
+			ok = false
 		}
 	}
-	if t.ZH == "" && !badZH {
-		c.add(n.Line, "%s.zh is required", what)
-	}
-	return t
+	return t, ok
 }
 
 // location reads [lat, lon].

@@ -38,6 +38,10 @@ type Call struct {
 // Decode unmarshals the call's result into v.
 func (c Call) Decode(v any) error { return json.Unmarshal(c.Result, v) }
 
+// DecodeParam unmarshals a parameter sent as JSON (an object or an array,
+// such as answerInlineQuery's results) into v.
+func (c Call) DecodeParam(name string, v any) error { return json.Unmarshal([]byte(c.Params[name]), v) }
+
 type recorder struct {
 	mu      sync.Mutex
 	calls   []Call

@@ -187,6 +187,8 @@ func (s *Server) handle(ctx context.Context, m *methodRule, req *request, call *
 			return nil, stateError("invalid file_id")
 		}
 		return map[string]any{"file_id": f.id, "file_unique_id": f.unique, "file_size": f.size, "file_path": f.path}, nil
+	case "answerInlineQuery":
+		return s.answerInlineQuery(p)
 	case "getMyStarBalance":
 		return map[string]int{"amount": 0}, nil
 	}

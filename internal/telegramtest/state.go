@@ -92,6 +92,7 @@ type state struct {
 	pollStop     chan struct{} // closed when a newer getUpdates takes over
 	files        map[string]*storedFile
 	fileSeq      int
+	inline       inlineQueries
 }
 
 func (st *state) init() {
@@ -102,6 +103,7 @@ func (st *state) init() {
 	st.pushed = make(chan struct{})
 	st.pollStop = make(chan struct{})
 	st.files = map[string]*storedFile{}
+	st.inline.byID = map[string]*inlineQuery{}
 }
 
 func (c *Chat) normalize() {

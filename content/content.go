@@ -1,4 +1,6 @@
-// Package content loads the district's editable content (service points; later policies and categories) from CONTENT_DIR or the embedded demo set, and validates it.
+// Package content loads the district's editable content (service points, policies,
+// their categories and search synonyms) from CONTENT_DIR or the embedded demo set,
+// and validates it.
 package content
 
 import (
@@ -8,10 +10,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -32,7 +36,12 @@ const pointsFile = "points.yaml"
 
 // Content is the district's content, validated.
 type Content struct {
-	Points []Point // in file order, the order lists show
+	Points     []Point    // in file order, the order lists show
+	Policies   []Policy   // sorted by id
+	Categories []Category // in file order
+	// Synonyms are groups of search terms that mean the same, in file order, each
+	// term trimmed and lower-cased.
+	Synonyms [][]string
 	// Hash identifies the loaded files' contents: the first 12 hex digits of a SHA-256.
 	Hash string
 
@@ -40,33 +49,125 @@ type Content struct {
 }
 
 // Load reads and validates the content in dir, or the embedded demo content when dir
-// is "". Invalid content returns a Problems error listing everything wrong, each with
-// its file and line; other errors are failures to read.
+// is "". points.yaml is required; policies/*.md (only names of a-z, 0-9 and -) are
+// optional, but need policy_categories.yaml; synonyms.yaml is optional. Invalid
+// content returns a Problems error listing everything wrong, each with its file and
+// line, file by file in that order; other errors are failures to read.
 func Load(dir string) (*Content, error) {
 	fsys := demo
 	if dir != "" {
 		fsys = os.DirFS(dir)
 	}
-	data, err := fs.ReadFile(fsys, pointsFile)
+	l := &loader{fsys: fsys, hash: sha256.New()}
+	c := &Content{}
+
+	data, err := l.read(pointsFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		l.probs = append(l.probs, Problem{File: pointsFile, Msg: "file not found"})
+	case err != nil:
+		return nil, err
+	default:
+		var probs Problems
+		c.Points, probs = parsePoints(pointsFile, data)
+		l.probs = append(l.probs, probs...)
+	}
+
+	names, err := policyFiles(fsys)
+	if err != nil {
+		return nil, err
+	}
+	data, err = l.read(categoriesFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if len(names) > 0 {
+			l.probs = append(l.probs, Problem{File: categoriesFile, Msg: "file not found; the policies need their categories"})
+		}
+	case err != nil:
+		return nil, err
+	default:
+		var probs Problems
+		c.Categories, probs = parseCategories(categoriesFile, data)
+		l.probs = append(l.probs, probs...)
+	}
+
+	data, err = l.read(synonymsFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		var probs Problems
+		c.Synonyms, probs = parseSynonyms(synonymsFile, data)
+		l.probs = append(l.probs, probs...)
+	}
+
+	// Without categories a policy's category is not checked: the file's problems say why.
+	var cats []Category
+	if len(c.Categories) > 0 {
+		cats = c.Categories
+	}
+	for _, name := range names {
+		file := policiesDir + "/" + name
+		data, err := l.read(file)
+		if err != nil {
+			return nil, err
+		}
+		p, probs := parsePolicy(file, strings.TrimSuffix(name, ".md"), data, cats)
+		l.probs = append(l.probs, probs...)
+		c.Policies = append(c.Policies, p)
+	}
+	slices.SortFunc(c.Policies, func(a, b Policy) int { return strings.Compare(a.ID, b.ID) })
+
+	if len(l.probs) > 0 {
+		return nil, l.probs
+	}
+	c.byID = make(map[string]int, len(c.Points))
+	for i, p := range c.Points {
+		c.byID[p.ID] = i
+	}
+	c.Hash = hex.EncodeToString(l.hash.Sum(nil))[:12]
+	return c, nil
+}
+
+// loader reads content files, hashing them and collecting their problems.
+type loader struct {
+	fsys  fs.FS
+	hash  hash.Hash
+	probs Problems
+}
+
+// read reads a file, adding it to the hash. A missing file is an fs.ErrNotExist.
+func (l *loader) read(name string) ([]byte, error) {
+	data, err := fs.ReadFile(l.fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, Problems{{File: pointsFile, Msg: "file not found"}}
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read content: %w", err)
 	}
-	points, probs := parsePoints(pointsFile, data)
-	if len(probs) > 0 {
-		return nil, probs
+	fmt.Fprintf(l.hash, "%s\x00%d\x00", name, len(data))
+	l.hash.Write(data)
+	return data, nil
+}
+
+// policyFiles returns the names of the policy files in policies/, in lexical order;
+// none when there is no such folder.
+func policyFiles(fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, policiesDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	c := &Content{Points: points, byID: make(map[string]int, len(points))}
-	for i, p := range points {
-		c.byID[p.ID] = i
+	if err != nil {
+		return nil, fmt.Errorf("read content: %w", err)
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%d\x00", pointsFile, len(data))
-	h.Write(data)
-	c.Hash = hex.EncodeToString(h.Sum(nil))[:12]
-	return c, nil
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && policyFileRE.MatchString(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
 
 // Point returns the point with the given id.
@@ -76,6 +177,24 @@ func (c *Content) Point(id string) (Point, bool) {
 		return Point{}, false
 	}
 	return c.Points[i], true
+}
+
+// Policy returns the policy with the given id.
+func (c *Content) Policy(id string) (Policy, bool) {
+	i, ok := slices.BinarySearchFunc(c.Policies, id, func(p Policy, id string) int { return strings.Compare(p.ID, id) })
+	if !ok {
+		return Policy{}, false
+	}
+	return c.Policies[i], true
+}
+
+// Category returns the category with the given id.
+func (c *Content) Category(id string) (Category, bool) {
+	i := slices.IndexFunc(c.Categories, func(cat Category) bool { return cat.ID == id })
+	if i < 0 {
+		return Category{}, false
+	}
+	return c.Categories[i], true
 }
 
 // Nearest returns the n nearest points open at at, closest first, with their

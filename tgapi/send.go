@@ -117,6 +117,8 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 		_, err = c.bot.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{
 			CallbackQueryID: m.CallbackID, Text: m.Text, ShowAlert: m.ShowAlert,
 		})
+	case queue.MethodAnswerInlineQuery:
+		_, err = c.bot.AnswerInlineQuery(ctx, inlineAnswer(m))
 	case queue.MethodDeleteMessage:
 		_, err = c.bot.DeleteMessage(ctx, &tgbot.DeleteMessageParams{ChatID: m.ChatID, MessageID: m.MessageID})
 	case queue.MethodSendChatAction:
@@ -203,6 +205,25 @@ func replyMarkup(m queue.Message) models.ReplyMarkup {
 		return &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	}
 	return nil
+}
+
+// inlineAnswer answers m's inline query with one article per result. The answer is
+// personal: it depends on the asker's role, so Telegram must not show it to anyone else.
+func inlineAnswer(m queue.Message) *tgbot.AnswerInlineQueryParams {
+	results := make([]models.InlineQueryResult, len(m.Results))
+	for i, r := range m.Results {
+		a := &models.InlineQueryResultArticle{
+			ID: r.ID, Title: r.Title, Description: r.Description, URL: r.URL,
+			InputMessageContent: &models.InputTextMessageContent{MessageText: r.Text, ParseMode: models.ParseMode(m.ParseMode)},
+		}
+		if r.Inline != nil {
+			a.ReplyMarkup = inlineKeyboard(r.Inline)
+		}
+		results[i] = a
+	}
+	return &tgbot.AnswerInlineQueryParams{
+		InlineQueryID: m.InlineQueryID, Results: results, CacheTime: m.CacheTime, IsPersonal: true,
+	}
 }
 
 // inlineMarkup replaces models.InlineKeyboardMarkup because the library's button has a

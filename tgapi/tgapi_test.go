@@ -259,3 +259,80 @@ func TestWebhookCalls(t *testing.T) {
 		t.Errorf("DeleteWebhook: %v", err)
 	}
 }
+
+func TestSendInlineAnswer(t *testing.T) {
+	const user = 77
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL())
+	id, _ := srv.InlineQuery(user, "社保", time.Time{})
+	m := queue.Message{ID: "1", Method: queue.MethodAnswerInlineQuery, ChatID: user, InlineQueryID: id, CacheTime: 30, ParseMode: "HTML",
+		Results: []queue.InlineResult{
+			{ID: "p1", Title: "社保", Description: "Social security", Text: "<b>社保</b>: bring your ID card", URL: "https://example.org/p1",
+				Inline: [][]queue.Button{{{Text: "Details", URL: "https://example.org/p1"}}}},
+			{ID: "p2", Title: "Hours", Text: "Mon&#8211;Fri"},
+		}}
+	if got, err := c.Send(context.Background(), m); got.Outcome != tgapi.OK || err != nil {
+		t.Fatalf("Send(answerInlineQuery) = %v, %v; want OK", got.Outcome, err)
+	}
+	calls := srv.CallsFor("answerInlineQuery")
+	if len(calls) != 1 {
+		t.Fatalf("answerInlineQuery calls = %d, want 1", len(calls))
+	}
+	p := calls[0].Params
+	if p["inline_query_id"] != id || p["cache_time"] != "30" || p["is_personal"] != "true" {
+		t.Errorf("answerInlineQuery params = %v, want query %s, cache_time 30, is_personal true", p, id)
+	}
+	if strings.Contains(p["results"], "copy_text") {
+		t.Errorf("answerInlineQuery results = %s, want keyboards without copy_text", p["results"])
+	}
+	type button struct {
+		Text string `json:"text"`
+		URL  string `json:"url"`
+	}
+	type article struct {
+		Type        string `json:"type"`
+		ID          string `json:"id"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		URL         string `json:"url"`
+		Content     struct {
+			MessageText string `json:"message_text"`
+			ParseMode   string `json:"parse_mode"`
+		} `json:"input_message_content"`
+		ReplyMarkup *struct {
+			InlineKeyboard [][]button `json:"inline_keyboard"`
+		} `json:"reply_markup"`
+	}
+	var got []article
+	if err := calls[0].DecodeParam("results", &got); err != nil {
+		t.Fatalf("decode results: %v", err)
+	}
+	if len(got) != len(m.Results) {
+		t.Fatalf("answered %d results, want %d", len(got), len(m.Results))
+	}
+	for i, r := range m.Results {
+		a := got[i]
+		if a.Type != "article" || a.ID != r.ID || a.Title != r.Title || a.Description != r.Description || a.URL != r.URL ||
+			a.Content.MessageText != r.Text || a.Content.ParseMode != "HTML" {
+			t.Errorf("result %d = %+v, want an HTML article of %+v", i, a, r)
+		}
+		if (a.ReplyMarkup != nil) != (r.Inline != nil) {
+			t.Errorf("result %d reply_markup = %+v, want one exactly when the result has buttons", i, a.ReplyMarkup)
+		}
+	}
+	if kb := got[0].ReplyMarkup; kb == nil || len(kb.InlineKeyboard) != 1 || kb.InlineKeyboard[0][0] != (button{"Details", "https://example.org/p1"}) {
+		t.Errorf("result 0 keyboard = %+v, want the Details button", kb)
+	}
+
+	// Telegram takes one answer per query, within seconds: a second or a late answer is
+	// refused for good, never retried.
+	late, _ := srv.InlineQuery(user, "社保", time.Now().Add(-time.Minute))
+	for name, qid := range map[string]string{"answered twice": id, "late": late} {
+		m.InlineQueryID = qid
+		got, err := c.Send(context.Background(), m)
+		if got.Outcome != tgapi.Failed || err == nil || !strings.Contains(err.Error(), "query is too old") {
+			t.Errorf("Send(answerInlineQuery, %s) = %v, %v; want Failed, query is too old", name, got.Outcome, err)
+		}
+	}
+}

@@ -419,8 +419,11 @@ func TestExport(t *testing.T) {
 		t.Fatalf("Load(exported): %v", err)
 	}
 	demo, _ := Load("")
-	if exported.Hash != demo.Hash || len(exported.Points) != len(demo.Points) {
-		t.Errorf("exported content: hash %s, %d points; embedded: hash %s, %d points", exported.Hash, len(exported.Points), demo.Hash, len(demo.Points))
+	if diff := cmp.Diff(demo, exported, cmpopts.IgnoreUnexported(Content{})); diff != "" {
+		t.Errorf("exported content differs from the embedded (-embedded +exported):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "policies", "SOURCES.md")); err != nil {
+		t.Errorf("Export did not write the notes next to the policies: %v", err)
 	}
 
 	// An edited file is never overwritten.

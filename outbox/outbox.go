@@ -509,6 +509,13 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 		s.rateLimited(ctx, m, sent.RetryAfter)
 		return s.postpone(ctx, l, chat, c, false, sent.RetryAfter)
 	case tgapi.Forbidden:
+		if m.Method == queue.MethodAnswerInlineQuery {
+			// Inline mode works for users who never started the bot: a refused answer says
+			// nothing about whether the bot can write to the user.
+			s.log.Warn("inline answer refused; dropped", "chat", chat, "id", m.ID, "err", err)
+			res.Error = "forbidden"
+			return s.complete(ctx, l, chat, m, res)
+		}
 		s.log.Info("chat unreachable; dropping its queued messages", "chat", m.ChatID, "err", err)
 		if err := s.st.Unreachable(ctx, l, chat, m); err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {

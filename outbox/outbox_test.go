@@ -421,3 +421,90 @@ func TestDocumentDeliveredWithResult(t *testing.T) {
 		t.Errorf("results fed back = %+v, want %+v", got, want)
 	}
 }
+
+// inlineAnswer answers the inline query q of user, queued under the user's id.
+func inlineAnswer(id string, user int64, q string) queue.Message {
+	return queue.Message{ID: id, Method: queue.MethodAnswerInlineQuery, ChatID: user, InlineQueryID: q, ParseMode: "HTML",
+		Results: []queue.InlineResult{{ID: "p1", Title: "社保", Text: "<b>社保</b>: bring your ID card"}}}
+}
+
+// TestInlineAnswerForbiddenKeepsChat: inline mode works for users who never started the
+// bot, so a 403 to an inline answer drops only the answer and marks nobody unreachable.
+func TestInlineAnswerForbiddenKeepsChat(t *testing.T) {
+	e := setup(t, "")
+	const user = 901
+	e.fake.Inject(telegramtest.Fault{Method: "answerInlineQuery", Code: http.StatusForbidden, Times: 1})
+	q, _ := e.fake.InlineQuery(user, "社保", time.Time{})
+	a := inlineAnswer("a", user, q)
+	a.WantResult, a.Ref = true, "inline:1"
+	e.enqueue(t, user, a, text("t", user, "after"))
+	if got := ok(waitSends(t, e.fake, user, 1, 5*time.Second)); len(got) != 1 {
+		t.Errorf("message after a refused inline answer sent %d times OK, want 1", len(got))
+	}
+	want := map[string]queue.Result{"inline:1": {MessageRef: "inline:1", ChatID: user, Error: "forbidden"}}
+	if got := e.results(t, user, 1, 5*time.Second); !maps.Equal(got, want) {
+		t.Errorf("results fed back = %+v, want %+v", got, want)
+	}
+	if n := len(e.fake.CallsFor("answerInlineQuery")); n != 1 {
+		t.Errorf("answerInlineQuery calls = %d, want 1 (a 403 is not retried)", n)
+	}
+	st, err := e.st.Load(context.Background(), 0, user)
+	if err != nil || st.Unreachable {
+		t.Errorf("Load(%d).Unreachable = %v, %v; want false after a refused inline answer", user, st.Unreachable, err)
+	}
+}
+
+// TestInlineAnswersNotPaced: an inline answer leaves at once even when the user's chat has
+// used its burst, since a query is answerable for seconds only.
+func TestInlineAnswersNotPaced(t *testing.T) {
+	e := setup(t, "")
+	const user = 902
+	var msgs []queue.Message
+	for i := range 3 {
+		msgs = append(msgs, text(fmt.Sprint("t", i), user, fmt.Sprint("m", i)))
+	}
+	for i := range 3 {
+		q, _ := e.fake.InlineQuery(user, fmt.Sprint("q", i), time.Time{})
+		msgs = append(msgs, inlineAnswer(fmt.Sprint("a", i), user, q))
+	}
+	e.enqueue(t, user, msgs...)
+	first := waitSends(t, e.fake, user, 1, 5*time.Second)[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	answers, err := e.fake.Wait(ctx, "answerInlineQuery", 3)
+	if err != nil {
+		t.Fatalf("answerInlineQuery calls answered OK = %d, want 3: %v", len(answers), err)
+	}
+	for i, a := range answers {
+		if d := a.Time.Sub(first.Time); d > 600*time.Millisecond {
+			t.Errorf("inline answer %d sent %v after the chat's burst of 3, want at once (never paced)", i, d)
+		}
+	}
+}
+
+// TestAmbiguousInlineAnswerRetried: an inline answer is safe to repeat (Telegram takes
+// one answer per query), so an ambiguous one is retried beyond a reply's single re-send.
+func TestAmbiguousInlineAnswerRetried(t *testing.T) {
+	e := setup(t, "")
+	const user = 903
+	e.fake.Inject(telegramtest.Fault{Method: "answerInlineQuery", Code: http.StatusBadGateway, Times: 2})
+	q, _ := e.fake.InlineQuery(user, "社保", time.Time{})
+	e.enqueue(t, user, inlineAnswer("a", user, q))
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	answered, err := e.fake.Wait(ctx, "answerInlineQuery", 1)
+	if err != nil {
+		t.Fatalf("inline answer after two 502s: %v (calls %d), want it answered on the third attempt",
+			err, len(e.fake.CallsFor("answerInlineQuery")))
+	}
+	if n := len(e.fake.CallsFor("answerInlineQuery")); n != 3 {
+		t.Errorf("answerInlineQuery calls = %d, want 3", n)
+	}
+	var results []struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+	}
+	if err := answered[0].DecodeParam("results", &results); err != nil || len(results) != 1 || results[0].ID != "p1" || results[0].Title != "社保" {
+		t.Errorf("answered results = %+v, %v; want the article p1 社保", results, err)
+	}
+}

@@ -320,7 +320,8 @@ func TestClaimTakesOwnChatPacing(t *testing.T) {
 	msgs = append(msgs,
 		queue.Message{ID: "relay", Method: queue.MethodSendMessage, ChatID: staff, Text: "to staff"},
 		queue.Message{ID: "bulk", Method: queue.MethodSendMessage, ChatID: chat, Lane: queue.LaneBulk, Text: "notice"},
-		queue.Message{ID: "answer", Method: queue.MethodAnswerCallbackQuery, ChatID: chat, CallbackID: "q"})
+		queue.Message{ID: "answer", Method: queue.MethodAnswerCallbackQuery, ChatID: chat, CallbackID: "q"},
+		queue.Message{ID: "inline", Method: queue.MethodAnswerInlineQuery, ChatID: chat, InlineQueryID: "iq"})
 	queueOutbox(t, s, chat, msgs...)
 
 	c, ok, err := s.ClaimHead(ctx, l, chat, "t1", "")
@@ -349,7 +350,7 @@ func TestClaimTakesOwnChatPacing(t *testing.T) {
 		t.Errorf("ClaimHead with its slot reserved = %+v, %v; want message 4, not paced again", again, err)
 	}
 	// Relays, broadcasts and answers are paced by Take, not by the claim.
-	for _, id := range []string{"relay", "bulk", "answer"} {
+	for _, id := range []string{"relay", "bulk", "answer", "inline"} {
 		next, ok, err := s.CompleteAndClaim(ctx, l, chat, again.Message, queue.Result{}, "t-"+id, "")
 		if err != nil || !ok || next.Message.ID != id || next.Paced {
 			t.Errorf("CompleteAndClaim before %s = %+v, %v, %v; want %s claimed, not paced", id, next, ok, err, id)
@@ -390,7 +391,7 @@ func TestCompleteAndClaimReplay(t *testing.T) {
 }
 
 // TestChatScope checks which messages count against a chat's pacing scope: every message
-// the user sees appear (a document too), never a callback answer.
+// the user sees appear (a document too), never an answer to a callback or inline query.
 func TestChatScope(t *testing.T) {
 	tests := []struct {
 		m    queue.Message
@@ -401,6 +402,7 @@ func TestChatScope(t *testing.T) {
 		{queue.Message{Method: queue.MethodSendDocument, ChatID: 7}, ScopePrivate},
 		{queue.Message{Method: queue.MethodSendDocument, ChatID: -7}, ScopeGroup},
 		{queue.Message{Method: queue.MethodAnswerCallbackQuery, ChatID: 7}, ""},
+		{queue.Message{Method: queue.MethodAnswerInlineQuery, ChatID: 7}, ""},
 	}
 	for _, tt := range tests {
 		if got := ChatScope(tt.m); got != tt.want {

@@ -32,7 +32,7 @@ type Intake interface {
 type ReadyFunc func(ctx context.Context) (ok bool, detail map[string]any)
 
 // Options configures the engine. Only what is set is mounted: no Intake, no webhook
-// route; no DeadLetters, no dead-letter API.
+// route; no DeadLetters, no dead-letter API; no Content, no content reload.
 type Options struct {
 	// Intake receives the updates of POST /telegram/webhook.
 	Intake Intake
@@ -45,6 +45,8 @@ type Options struct {
 	Ready ReadyFunc
 	// DeadLetters backs /api/deadletters.
 	DeadLetters DeadLetters
+	// Content backs POST /api/content/reload.
+	Content ContentReloader
 	// Logger receives request failures and panics; nil discards them.
 	Logger *slog.Logger
 	// API mounts more routes on the /api group, behind the admin token check.
@@ -78,6 +80,9 @@ func New(opts Options) *gin.Engine {
 	api := e.Group("/api", requireAdmin(opts.AdminToken))
 	if opts.DeadLetters != nil {
 		mountDeadLetters(api, opts.DeadLetters, log)
+	}
+	if opts.Content != nil {
+		mountContent(api, opts.Content)
 	}
 	if opts.API != nil {
 		opts.API(api)

@@ -56,7 +56,8 @@ func contentCheck(dir string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "content ok: %d points (hash %s)\n", len(c.Points), c.Hash)
+	fmt.Fprintf(out, "content ok: %d points, %d policies in %d categories, %d synonym groups (hash %s)\n",
+		len(c.Points), len(c.Policies), len(c.Categories), len(c.Synonyms), c.Hash)
 	return nil
 }
 

@@ -20,8 +20,8 @@ func runContent(t *testing.T, environ map[string]string, args ...string) (stdout
 
 func TestContentCheckEmbedded(t *testing.T) {
 	out, err := runContent(t, nil, "check")
-	if err != nil || !regexp.MustCompile(`^content ok: 16 points \(hash [0-9a-f]{12}\)\n$`).MatchString(out) {
-		t.Errorf("content check (embedded) = %q, %v; want content ok: 16 points (hash …)", out, err)
+	if err != nil || !regexp.MustCompile(`^content ok: 16 points, 29 policies in 10 categories, 37 synonym groups \(hash [0-9a-f]{12}\)\n$`).MatchString(out) {
+		t.Errorf("content check (embedded) = %q, %v; want content ok: 16 points, 29 policies in 10 categories, 37 synonym groups (hash …)", out, err)
 	}
 }
 
@@ -62,6 +62,23 @@ func TestContentCheckProblems(t *testing.T) {
 		"points.yaml:8: phone \"call me\" may contain only digits, spaces, +, -, ( and )"
 	if err == nil || err.Error() != want || out != "" {
 		t.Errorf("content check of bad content = %q, %v\nwant error:\n%s", out, err, want)
+	}
+
+	policy := "---\nid: p\ntitle: {zh: 标题}\ncategory: cat\naudience: [rider]\nkeywords: [社保]\nsummary: {zh: 摘要}\nverified: true\n---\n## zh\n### 怎么办\n去中心。\n"
+	if err := os.Mkdir(filepath.Join(dir, "policies"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policies", "p.md"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runContent(t, map[string]string{"CONTENT_DIR": dir}, "check")
+	if err == nil || !strings.HasSuffix(err.Error(), " has 5 problems:\n"+
+		"points.yaml:4: location 0, 0 is not a place: give the point's coordinates\n"+
+		"points.yaml:5: duplicate id \"a\" (first at line 2)\n"+
+		"points.yaml:8: phone \"call me\" may contain only digits, spaces, +, -, ( and )\n"+
+		"policy_categories.yaml: file not found; the policies need their categories\n"+
+		"policies/p.md:8: verified: true needs issuer.zh, issued and source; missing issuer.zh, issued, source") {
+		t.Errorf("content check of a bad policy = %v, want the points' problems, then the missing categories, then the policy's", err)
 	}
 
 	if _, err := runContent(t, map[string]string{"CONTENT_DIR": t.TempDir()}, "check"); err == nil || !strings.HasSuffix(err.Error(), "has 1 problem:\npoints.yaml: file not found") {

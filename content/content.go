@@ -52,7 +52,8 @@ type Content struct {
 // is "". points.yaml is required; policies/*.md (only names of a-z, 0-9 and -) are
 // optional, but need policy_categories.yaml; synonyms.yaml is optional. Invalid
 // content returns a Problems error listing everything wrong, each with its file and
-// line, file by file in that order; other errors are failures to read.
+// line: points.yaml's, policy_categories.yaml's, synonyms.yaml's, then each policy's
+// in file name order. Other errors are failures to read.
 func Load(dir string) (*Content, error) {
 	fsys := demo
 	if dir != "" {

@@ -3,6 +3,7 @@ package bot
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,10 +23,40 @@ func (testPoints) Nearest(lat, lon float64, n int, at time.Time) []Near {
 	return all[:min(n, len(all))]
 }
 
-// world is the world of a test: the test points, the given history, a 2 h window.
+// world is the world of a test: the test points and policies, the given history, a 2 h
+// window.
 func world(h []CheckIn) World {
-	return World{Points: testPoints{}, History: h, CheckInWindow: 2 * time.Hour}
+	return World{Points: testPoints{}, Policies: testPolicies{}, History: h, CheckInWindow: 2 * time.Hour}
 }
+
+// testPolicies: "injury" (labour), "loan" (money), "licence" (labour, drivers'); a search
+// finds the policies whose id is in the question, and puts drivers' first for drivers.
+type testPolicies struct{}
+
+var testPolicyIDs = []string{"injury", "licence", "loan"}
+
+func (testPolicies) Exists(id string) bool { return slices.Contains(testPolicyIDs, id) }
+func (testPolicies) Search(text, role string, now time.Time) ([]string, bool) {
+	var ids []string
+	for _, id := range testPolicyIDs {
+		if strings.Contains(text, id) {
+			ids = append(ids, id)
+		}
+	}
+	if role == "ride_hailing" && slices.Contains(ids, "licence") {
+		ids = append([]string{"licence"}, slices.DeleteFunc(ids, func(s string) bool { return s == "licence" })...)
+	}
+	return ids, len(ids) > 0
+}
+func (testPolicies) Categories() []string { return []string{"labour", "money"} }
+func (testPolicies) InCategory(c string, now time.Time) []string {
+	if c == "labour" {
+		return []string{"injury", "licence"}
+	}
+	return []string{"loan"}
+}
+func (testPolicies) ForRole(role string, now time.Time) []string { return []string{"licence"} }
+func (testPolicies) RoleCategories(role string) []string         { return []string{"labour"} }
 
 func consented(p Profile) Profile {
 	at := now.Add(-time.Hour)

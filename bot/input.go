@@ -19,6 +19,8 @@ const (
 	KindLocation Kind = "location"
 	// KindOther is any other message (photo, sticker, voice…).
 	KindOther Kind = "other"
+	// KindInline is an inline query ("@bot 社保" typed in any chat); Text is the query.
+	KindInline Kind = "inline"
 	// KindResult is the outcome of a message the bot asked to hear about (Data holds its
 	// reference, Text the error, empty when it was delivered).
 	KindResult Kind = "result"
@@ -96,6 +98,8 @@ const (
 	AnswerCallback ReplyKind = "answer"
 	// SendDocument sends a file built by handlers (see Fetch) with Text as its caption.
 	SendDocument ReplyKind = "document"
+	// AnswerInline answers an inline query with the policies of Items (their "Policy").
+	AnswerInline ReplyKind = "inline"
 )
 
 // Fetch names data that handlers read from the store to complete a reply; Step only
@@ -164,6 +168,9 @@ type Result struct {
 	// Forget deletes everything stored about the chat after the replies are rendered.
 	Forget    bool
 	Forgotten string
+	// Query and Feedback are counted, anonymously, for the staff's statistics.
+	Query    *Query
+	Feedback *Feedback
 }
 
 // CheckIn is one visit to a service point.

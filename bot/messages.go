@@ -12,12 +12,16 @@ const (
 	MsgButtonAllPoints     = "button_all_points"
 	MsgButtonBack          = "button_back"
 	MsgButtonBackToMenu    = "button_back_to_menu"
+	MsgButtonCategory      = "button_category"
 	MsgButtonCheckIn       = "button_checkin"
+	MsgButtonDone          = "button_done"
 	MsgButtonEdit          = "button_edit"
+	MsgButtonForMyRole     = "button_for_my_role"
 	MsgButtonForget        = "button_forget"
 	MsgButtonForgetNo      = "button_forget_no"
 	MsgButtonForgetYes     = "button_forget_yes"
 	MsgButtonHelp          = "button_help"
+	MsgButtonHelpful       = "button_helpful"
 	MsgButtonHistory       = "button_history"
 	MsgButtonLang          = "button_lang"
 	MsgButtonLocDrop       = "button_loc_drop"
@@ -26,16 +30,23 @@ const (
 	MsgButtonMenu          = "button_menu"
 	MsgButtonNext          = "button_next"
 	MsgButtonNo            = "button_no"
+	MsgButtonNotHelpful    = "button_not_helpful"
 	MsgButtonNotNow        = "button_not_now"
 	MsgButtonOptional      = "button_optional"
 	MsgButtonPoint         = "button_point"
 	MsgButtonPointList     = "button_point_list"
 	MsgButtonPointNear     = "button_point_near"
+	MsgButtonPolicies      = "button_policies"
+	MsgButtonPolicy        = "button_policy"
+	MsgButtonPolicyTitle   = "button_policy_title"
 	MsgButtonPrev          = "button_prev"
 	MsgButtonRegister      = "button_register"
 	MsgButtonShareLocation = "button_share_location"
 	MsgButtonSharePhone    = "button_share_phone"
 	MsgButtonSkip          = "button_skip"
+	MsgButtonSubOff        = "button_sub_off"
+	MsgButtonSubOn         = "button_sub_on"
+	MsgButtonSubscribe     = "button_subscribe"
 	MsgButtonUseName       = "button_use_name"
 	MsgButtonYes           = "button_yes"
 	MsgCancelled           = "cancelled"
@@ -51,9 +62,10 @@ const (
 	MsgExportBadRange      = "export_bad_range"
 	MsgExportCaption       = "export_caption"
 	MsgExportSent          = "export_sent"
-	MsgExportUndelivered   = "export_undelivered"
 	MsgExportTooBig        = "export_too_big"
+	MsgExportUndelivered   = "export_undelivered"
 	MsgExportUsage         = "export_usage"
+	MsgFeedbackThanks      = "feedback_thanks"
 	MsgFieldInvalid        = "field_invalid"
 	MsgFieldTooLong        = "field_too_long"
 	MsgForgetConfirm       = "forget_confirm"
@@ -88,6 +100,13 @@ const (
 	MsgOptUseButtons       = "opt_use_buttons"
 	MsgPointList           = "point_list"
 	MsgPointUnknown        = "point_unknown"
+	MsgPolicyCard          = "policy_card"
+	MsgPolicyItem          = "policy_item"
+	MsgPolicyList          = "policy_list"
+	MsgPolicyListEmpty     = "policy_list_empty"
+	MsgPolicyMenu          = "policy_menu"
+	MsgPolicyNone          = "policy_none"
+	MsgPolicyResults       = "policy_results"
 	MsgPrivacy             = "privacy"
 	MsgPrivacyCheckIn      = "privacy_check_in"
 	MsgRegDone             = "reg_done"
@@ -105,6 +124,8 @@ const (
 	MsgSaved               = "saved"
 	MsgStaleButton         = "stale_button"
 	MsgStats               = "stats"
+	MsgSubscribe           = "subscribe"
+	MsgSubscribeSaved      = "subscribe_saved"
 	MsgUnknown             = "unknown"
 	MsgWelcome             = "welcome"
 	MsgWelcomeBack         = "welcome_back"
@@ -116,24 +137,29 @@ const (
 func MessageIDs() []string {
 	ids := []string{
 		MsgBackTo, MsgButtonAgree, MsgButtonAllPoints, MsgButtonBack, MsgButtonBackToMenu,
-		MsgButtonCheckIn, MsgButtonEdit, MsgButtonForget, MsgButtonForgetNo, MsgButtonForgetYes,
-		MsgButtonHelp, MsgButtonHistory, MsgButtonLang, MsgButtonLocDrop, MsgButtonLocKeep,
-		MsgButtonMe, MsgButtonMenu, MsgButtonNext, MsgButtonNo, MsgButtonNotNow,
-		MsgButtonOptional, MsgButtonPoint, MsgButtonPointList, MsgButtonPointNear, MsgButtonPrev,
+		MsgButtonCategory, MsgButtonCheckIn, MsgButtonDone, MsgButtonEdit, MsgButtonForMyRole,
+		MsgButtonForget, MsgButtonForgetNo, MsgButtonForgetYes, MsgButtonHelp, MsgButtonHelpful,
+		MsgButtonHistory, MsgButtonLang, MsgButtonLocDrop, MsgButtonLocKeep, MsgButtonMe,
+		MsgButtonMenu, MsgButtonNext, MsgButtonNo, MsgButtonNotHelpful, MsgButtonNotNow,
+		MsgButtonOptional, MsgButtonPoint, MsgButtonPointList, MsgButtonPointNear,
+		MsgButtonPolicies, MsgButtonPolicy, MsgButtonPolicyTitle, MsgButtonPrev,
 		MsgButtonRegister, MsgButtonShareLocation, MsgButtonSharePhone, MsgButtonSkip,
-		MsgButtonUseName, MsgButtonYes, MsgCancelled, MsgCheckInAgain, MsgCheckInDone,
-		MsgCheckInHow, MsgConsentDeclined, MsgConsentThanks, MsgEditPick, MsgExpired,
-		MsgExportAdminsOnly, MsgExportBadDate, MsgExportBadRange, MsgExportCaption, MsgExportSent,
-		MsgExportUndelivered, MsgExportTooBig, MsgExportUsage, MsgFieldInvalid, MsgFieldTooLong,
-		MsgForgetConfirm, MsgForgetKept, MsgForgetNothing, MsgForgotten, MsgHelp, MsgHelpGroup,
-		MsgHelpStaff, MsgHistory, MsgHistoryEmpty, MsgHistoryItem, MsgLangNameEN, MsgLangNameZH,
-		MsgLangPick, MsgLangRetry, MsgLangSet, MsgLocConsentAsk, MsgLocDropped, MsgLocKept,
-		MsgMeCard, MsgMeUnregistered, MsgMenu, MsgNearest, MsgNearestItem, MsgNothingToCancel,
-		MsgOptBranch, MsgOptDone, MsgOptEmployer, MsgOptHome, MsgOptParty, MsgOptUseButtons,
-		MsgPointList, MsgPointUnknown, MsgPrivacy, MsgPrivacyCheckIn, MsgRegDone, MsgRegName,
-		MsgRegNameInvalid, MsgRegNameRetry, MsgRegNameTooLong, MsgRegPhone, MsgRegPhoneNotYours,
-		MsgRegPhoneRetry, MsgRegRole, MsgRegRoleRetry, MsgRegisterFirst, MsgRegisterOffer,
-		MsgSaved, MsgStaleButton, MsgStats, MsgUnknown, MsgWelcome, MsgWelcomeBack,
+		MsgButtonSubOff, MsgButtonSubOn, MsgButtonSubscribe, MsgButtonUseName, MsgButtonYes,
+		MsgCancelled, MsgCheckInAgain, MsgCheckInDone, MsgCheckInHow, MsgConsentDeclined,
+		MsgConsentThanks, MsgEditPick, MsgExpired, MsgExportAdminsOnly, MsgExportBadDate,
+		MsgExportBadRange, MsgExportCaption, MsgExportSent, MsgExportTooBig, MsgExportUndelivered,
+		MsgExportUsage, MsgFeedbackThanks, MsgFieldInvalid, MsgFieldTooLong, MsgForgetConfirm,
+		MsgForgetKept, MsgForgetNothing, MsgForgotten, MsgHelp, MsgHelpGroup, MsgHelpStaff,
+		MsgHistory, MsgHistoryEmpty, MsgHistoryItem, MsgLangNameEN, MsgLangNameZH, MsgLangPick,
+		MsgLangRetry, MsgLangSet, MsgLocConsentAsk, MsgLocDropped, MsgLocKept, MsgMeCard,
+		MsgMeUnregistered, MsgMenu, MsgNearest, MsgNearestItem, MsgNothingToCancel, MsgOptBranch,
+		MsgOptDone, MsgOptEmployer, MsgOptHome, MsgOptParty, MsgOptUseButtons, MsgPointList,
+		MsgPointUnknown, MsgPolicyCard, MsgPolicyItem, MsgPolicyList, MsgPolicyListEmpty,
+		MsgPolicyMenu, MsgPolicyNone, MsgPolicyResults, MsgPrivacy, MsgPrivacyCheckIn, MsgRegDone,
+		MsgRegName, MsgRegNameInvalid, MsgRegNameRetry, MsgRegNameTooLong, MsgRegPhone,
+		MsgRegPhoneNotYours, MsgRegPhoneRetry, MsgRegRole, MsgRegRoleRetry, MsgRegisterFirst,
+		MsgRegisterOffer, MsgSaved, MsgStaleButton, MsgStats, MsgSubscribe, MsgSubscribeSaved,
+		MsgUnknown, MsgWelcome, MsgWelcomeBack,
 	}
 	for _, r := range Roles {
 		ids = append(ids, roleLabel(r))
@@ -151,7 +177,7 @@ func MessageIDs() []string {
 // Commands lists the commands Step understands in private chats, in the order a command
 // menu shows them. Their descriptions are the message ids "command_" + name.
 func Commands() []string {
-	return []string{"start", "checkin", "me", "help", "lang", "cancel", "forgetme"}
+	return []string{"start", "policy", "checkin", "me", "subscribe", "help", "lang", "cancel", "forgetme"}
 }
 
 // StaffCommands lists the commands of the staff chat, for its own command menu.

@@ -98,6 +98,10 @@ type Profile struct {
 	LocConsent string `json:"loc_consent,omitempty"`
 	// Member is the registration, nil until it is complete.
 	Member *Member `json:"member,omitempty"`
+	// Subscriptions are the policy categories the user chose to get notices about, once
+	// SubsChosen; until then their role's defaults apply.
+	Subscriptions []string `json:"subs,omitempty"`
+	SubsChosen    bool     `json:"subs_chosen,omitempty"`
 
 	// unknown keeps the fields written by a newer release during a rolling deploy, so that
 	// this release re-encoding the profile does not erase them.
@@ -105,7 +109,7 @@ type Profile struct {
 }
 
 // profileKeys are the JSON keys Profile owns; every other key is kept in Profile.unknown.
-var profileKeys = []string{"v", "lang", "lang_chosen", "consent_at", "loc_consent", "member"}
+var profileKeys = []string{"v", "lang", "lang_chosen", "consent_at", "loc_consent", "member", "subs", "subs_chosen"}
 
 // Member is a registered worker or merchant.
 type Member struct {

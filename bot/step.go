@@ -20,7 +20,8 @@ const (
 
 // World is what Step may know beyond the chat's session and profile.
 type World struct {
-	Points Points
+	Points   Points
+	Policies Policies
 	// History is the chat's latest check-ins, newest first.
 	History []CheckIn
 	// CheckInWindow is how long a second check-in at the same point counts as the same visit.
@@ -67,6 +68,9 @@ func Step(s Session, p Profile, in Input, w World) Result {
 		r.group(in)
 		return r
 	default:
+		if in.Kind == KindInline {
+			r.inline(in, w)
+		}
 		return r
 	}
 
@@ -112,6 +116,11 @@ func Step(s Session, p Profile, in Input, w World) Result {
 	case StateCheckIn:
 		r.checkInKeyboard(in, w)
 	default:
+		// Text outside any flow is a question for the knowledge base.
+		if in.Kind == KindText && strings.TrimSpace(in.Text) != "" {
+			r.search(in, w, in.Text)
+			return r
+		}
 		r.send(MsgUnknown, nil, menu())
 	}
 	return r
@@ -136,6 +145,16 @@ func (r *Result) command(in Input, w World, prev State, expired bool) {
 		r.send(MsgLangPick, nil, langPicker())
 	case "checkin":
 		r.checkInMenu()
+	case "policy":
+		r.reset()
+		if strings.TrimSpace(in.Args) == "" {
+			r.policyMenu(w, false)
+			return
+		}
+		r.search(in, w, in.Args)
+	case "subscribe":
+		r.reset()
+		r.subscribe(w, false)
 	case "me":
 		r.me()
 	case "forgetme":
@@ -166,6 +185,11 @@ func (r *Result) command(in Input, w World, prev State, expired bool) {
 
 // start handles /start, with a deep-link payload "cp_<point>" from a point's QR code.
 func (r *Result) start(in Input, w World) {
+	if id, ok := strings.CutPrefix(in.Args, PolicyPayload); ok && w.Policies.Exists(id) {
+		r.reset()
+		r.card(id)
+		return
+	}
 	if id, ok := strings.CutPrefix(in.Args, CheckInPayload); ok {
 		if !w.Points.Exists(id) {
 			r.reset()
@@ -242,7 +266,7 @@ func (r *Result) callback(in Input, w World) {
 		r.me()
 	default:
 		// Each flow handles its own buttons and reports whether data was one of them.
-		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap} {
+		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap, r.policyTap} {
 			if tap(in, w, data) {
 				return
 			}
@@ -316,6 +340,7 @@ func (st State) known() bool { return slices.Contains(states, st) }
 // menu is the main menu: only what is built.
 func menu() [][]Button {
 	return [][]Button{
+		{{Text: MsgButtonPolicies, Data: dataPolicies}, {Text: MsgButtonSubscribe, Data: dataSubscribe}},
 		{{Text: MsgButtonCheckIn, Data: dataCheckIn}, {Text: MsgButtonMe, Data: dataMe}},
 		{{Text: MsgButtonHelp, Data: dataHelp}, {Text: MsgButtonLang, Data: dataLang}},
 	}

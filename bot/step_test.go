@@ -266,7 +266,7 @@ func TestStep(t *testing.T) {
 		},
 		{
 			name: "an old idle session does not expire",
-			s:    session(StateIdle, stale), p: zh, in: text("你好"),
+			s:    session(StateIdle, stale), p: zh, in: private(Input{Kind: KindOther}),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
 				Replies: []Reply{send(MsgUnknown, menu())}},
 		},
@@ -285,7 +285,7 @@ func TestStep(t *testing.T) {
 		{
 			name: "a state this release does not know is reset",
 			s:    Session{Version: SessionVersion, State: "registering", UpdatedAt: fresh, Data: map[string]string{"x": "y"}},
-			p:    zh, in: text("hi"),
+			p:    zh, in: private(Input{Kind: KindOther}),
 			want: Result{Session: after(StateIdle), SessionChanged: true, Profile: zh,
 				Replies: []Reply{send(MsgUnknown, menu())}},
 		},

@@ -264,8 +264,8 @@ func TestStats(t *testing.T) {
 			t.Errorf("stats %q lack %q", text, s)
 		}
 	}
-	if len(r.asked) != 61 || !slices.Contains(r.asked, "ck:2025-01-31") || slices.Contains(r.asked, "ck:2025-01-30") {
-		t.Errorf("asked for %d statistics (%v…), want members and 30 days of two kinds", len(r.asked), r.asked[:3])
+	if len(r.asked) != 121 || !slices.Contains(r.asked, "ck:2025-01-31") || slices.Contains(r.asked, "ck:2025-01-30") {
+		t.Errorf("asked for %d statistics (%v…), want members and 30 days of four kinds", len(r.asked), r.asked[:3])
 	}
 	other := handle(t, h, -100777, update(t, "message", message(-100777, 1, map[string]any{"text": "/stats"})), queue.State{})
 	if len(other.Outbox) != 0 {

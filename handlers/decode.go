@@ -37,6 +37,11 @@ type lenientUpdate struct {
 		Message *lenientMessage `json:"message"`
 		Data    string          `json:"data"`
 	} `json:"callback_query"`
+	InlineQuery *struct {
+		ID    string      `json:"id"`
+		From  models.User `json:"from"`
+		Query string      `json:"query"`
+	} `json:"inline_query"`
 	MyChatMember *struct {
 		Chat          models.Chat `json:"chat"`
 		From          models.User `json:"from"`
@@ -85,6 +90,9 @@ func (l *lenientUpdate) update() *models.Update {
 				Type: models.MaybeInaccessibleMessageTypeMessage, Message: m.message(),
 			}
 		}
+	}
+	if q := l.InlineQuery; q != nil {
+		u.InlineQuery = &models.InlineQuery{ID: q.ID, From: &q.From, Query: q.Query}
 	}
 	if cm := l.MyChatMember; cm != nil {
 		u.MyChatMember = &models.ChatMemberUpdated{

@@ -38,11 +38,13 @@ type Handler struct {
 	username string
 	now      func() time.Time
 	loc      *time.Location
-	content  atomic.Pointer[content.Content]
+	lib      atomic.Pointer[library]
 	window   time.Duration
 	staff    []int64
 	admins   []int64
 	reader   Reader
+	// initial is the content New starts with (WithContent), else the embedded demo.
+	initial *content.Content
 }
 
 // Option configures a Handler.
@@ -67,7 +69,7 @@ func WithLocation(loc *time.Location) Option {
 
 // WithContent sets the service points; default the embedded demo content.
 func WithContent(c *content.Content) Option {
-	return func(h *Handler) { h.content.Store(c) }
+	return func(h *Handler) { h.initial = c }
 }
 
 // WithCheckInWindow sets how long a repeated check-in at one point is the same visit.
@@ -103,21 +105,31 @@ func New(opts ...Option) (*Handler, error) {
 			return nil, fmt.Errorf("load time zone: %w", err)
 		}
 	}
-	if h.content.Load() == nil {
-		c, err := content.Load("")
-		if err != nil {
+	if h.initial == nil {
+		if h.initial, err = content.Load(""); err != nil {
 			return nil, fmt.Errorf("load embedded content: %w", err)
 		}
-		h.content.Store(c)
 	}
+	if err := h.SetContent(h.initial); err != nil {
+		return nil, err
+	}
+	h.initial = nil
 	return h, nil
 }
 
-// SetContent replaces the content (after a reload); updates in hand finish with either.
-func (h *Handler) SetContent(c *content.Content) { h.content.Store(c) }
+// SetContent indexes c and makes it the content (at start and after a reload); updates in
+// hand finish with either.
+func (h *Handler) SetContent(c *content.Content) error {
+	lib, err := newLibrary(c)
+	if err != nil {
+		return err
+	}
+	h.lib.Store(lib)
+	return nil
+}
 
 // cnt is the current content.
-func (h *Handler) cnt() *content.Content { return h.content.Load() }
+func (h *Handler) cnt() *content.Content { return h.lib.Load().c }
 
 // Handle returns the effects of one queued update in a chat whose stored state is st.
 // Updates that cannot be decoded or that the bot does not handle (inline queries, polls,
@@ -147,6 +159,13 @@ func (h *Handler) Handle(ctx context.Context, u queue.Update, st queue.State) (q
 		return h.callback(ctx, u, st, upd.CallbackQuery)
 	case upd.MyChatMember != nil:
 		return reachability(upd.MyChatMember), nil
+	case upd.InlineQuery != nil:
+		q := upd.InlineQuery
+		in := bot.Input{Kind: bot.KindInline, Chat: bot.ChatOther, Text: q.Query, Now: h.now().In(h.loc)}
+		if q.From != nil {
+			in.LanguageCode, in.Name, in.FromID = q.From.LanguageCode, q.From.FirstName, q.From.ID
+		}
+		return h.step(ctx, u, st, in, origin{chatID: u.ChatID, inlineID: q.ID})
 	}
 	return queue.Effects{}, nil
 }
@@ -174,6 +193,8 @@ type origin struct {
 	callbackID string
 	// messageID is the tapped message, 0 when Telegram no longer gives access to it.
 	messageID int
+	// inlineID is set for an inline query; it is answered with articles.
+	inlineID string
 }
 
 func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, cq *models.CallbackQuery) (queue.Effects, error) {
@@ -205,7 +226,8 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 
 // step runs the conversation and turns its result into effects.
 func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
-	w := bot.World{Points: points{h.cnt()}, History: history(st.History), CheckInWindow: h.window}
+	lib := h.lib.Load()
+	w := bot.World{Points: points{lib.c}, Policies: policies{lib.c, lib.s}, History: history(st.History), CheckInWindow: h.window}
 	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
 	var eff queue.Effects
 	switch {

@@ -41,10 +41,12 @@ func encode(t *testing.T, v interface{ Encode() ([]byte, error) }) []byte {
 // Keyboards as users see them.
 var (
 	menuZH = [][]queue.Button{
+		{{Text: "📚 政策查询", Data: "menu:policy"}, {Text: "🔔 订阅通知", Data: "sub:menu"}},
 		{{Text: "📍 签到", Data: "menu:checkin"}, {Text: "👤 我的", Data: "menu:me"}},
 		{{Text: "❓ 帮助", Data: "menu:help"}, {Text: "🌐 语言 / Language", Data: "menu:lang"}},
 	}
 	menuEN = [][]queue.Button{
+		{{Text: "📚 Policies", Data: "menu:policy"}, {Text: "🔔 Notices", Data: "sub:menu"}},
 		{{Text: "📍 Check in", Data: "menu:checkin"}, {Text: "👤 Me", Data: "menu:me"}},
 		{{Text: "❓ Help", Data: "menu:help"}, {Text: "🌐 Language / 语言", Data: "menu:lang"}},
 	}
@@ -149,7 +151,6 @@ func TestHandle(t *testing.T) {
 		{file: "my_chat_member_member.json", want: queue.Effects{Reachable: &yes}},
 		{file: "my_chat_member_unknown_status.json"},
 		{file: "channel_post.json"},
-		{file: "inline_query.json"},
 		{file: "edited_message.json"},
 		{file: "garbage.json"},
 		{file: "group_other_bot.json"},
@@ -168,7 +169,7 @@ func TestHandle(t *testing.T) {
 			file: "unknown_field.json",
 			st:   queue.State{Profile: profileEN},
 			want: queue.Effects{Outbox: []queue.Message{
-				msg(0, queue.MethodSendMessage, 5550002, "Sorry, I didn't get that", menuEN),
+				msg(0, queue.MethodSendMessage, 5550002, "What I can do", menuEN),
 			}},
 			wantSession: bot.StateIdle,
 		},

@@ -16,6 +16,11 @@ const (
 	statCheckIns = "ck:"
 	statRegs     = "reg:"
 	statMembers  = "members"
+	// Questions asked of the knowledge base (normalised), those without a good match, and
+	// "was this helpful?" answers ("<policy>:y" or ":n"), per day.
+	statQueries   = "q:"
+	statNoResults = "q0:"
+	statFeedback  = "fb:"
 	// statDays is how long day buckets live: /stats looks back 30 days.
 	statDays = 40
 )
@@ -69,6 +74,19 @@ func (h *Handler) records(u queue.Update, res bot.Result, eff *queue.Effects) er
 		eff.Counters = append(eff.Counters,
 			queue.Counter{Key: statMembers, Field: ch[0], By: -1},
 			queue.Counter{Key: statMembers, Field: ch[1], By: 1})
+	}
+	if q := res.Query; q != nil {
+		eff.Counters = append(eff.Counters, queue.Counter{Key: statQueries + h.day(h.now()), Field: q.Text, By: 1, TTL: ttl})
+		if !q.Found {
+			eff.Counters = append(eff.Counters, queue.Counter{Key: statNoResults + h.day(h.now()), Field: q.Text, By: 1, TTL: ttl})
+		}
+	}
+	if f := res.Feedback; f != nil {
+		verdict := "n"
+		if f.Helpful {
+			verdict = "y"
+		}
+		eff.Counters = append(eff.Counters, queue.Counter{Key: statFeedback + h.day(h.now()), Field: f.Policy + ":" + verdict, By: 1, TTL: ttl})
 	}
 	if res.Forget && res.Forgotten != "" {
 		eff.Counters = append(eff.Counters, queue.Counter{Key: statMembers, Field: res.Forgotten, By: -1})

@@ -36,7 +36,13 @@ const (
 var handlerIDs = []string{
 	msgValueUnset, msgPartyYes, msgPartyNo, msgOpenNow, msgClosedNow, msgDistanceM, msgDistanceKM,
 	msgHoursToday, msgHoursClosed, msgHoursAllDay, msgListSep, msgStatsMember, msgStatsPoint, msgExportHeader,
+	msgMetaIssuer, msgMetaNumber, msgMetaIssued, msgMetaEffective, msgMetaExpired, msgUnverified, msgSection,
+	msgSource, msgMore, msgInlineCard, msgStatsQuery, msgStatsNone,
 }
+
+// inlineCacheSeconds is how long Telegram may reuse an inline answer for the same query
+// of the same user (answers are personal: they depend on the user's role).
+const inlineCacheSeconds = 300
 
 // timeLayout shows times to users, in the district's time zone.
 const timeLayout = "2006-01-02 15:04"
@@ -70,7 +76,16 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 		add(answer)
 	}
 	for _, r := range res.Replies {
-		if r.Kind == bot.AnswerCallback {
+		switch r.Kind {
+		case bot.AnswerCallback:
+			continue
+		case bot.AnswerInline:
+			results, err := h.inlineResults(loc, r.Items)
+			if err != nil {
+				return nil, err
+			}
+			add(queue.Message{Method: queue.MethodAnswerInlineQuery, InlineQueryID: o.inlineID, Results: results,
+				CacheTime: inlineCacheSeconds, ParseMode: string(models.ParseModeHTML)})
 			continue
 		}
 		args, err := h.expand(loc, r.Args, html.EscapeString)
@@ -97,10 +112,27 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 				args = map[string]string{"Max": strconv.Itoa(queue.MaxDocument >> 20)}
 			}
 		}
-		text, err := loc.renderSafe(r.Text, args)
-		if err != nil {
-			return nil, err
+		texts := []string{}
+		if r.Text == bot.MsgPolicyCard {
+			// A long card goes out as several messages; the buttons come with the last.
+			if texts, err = h.card(loc, r.Args["Policy"], args); err != nil {
+				return nil, err
+			}
+			for _, t := range texts[:max(len(texts)-1, 0)] {
+				add(queue.Message{Method: queue.MethodSendMessage, ThreadID: o.threadID, Text: t, ParseMode: string(models.ParseModeHTML)})
+			}
+			texts = texts[max(len(texts)-1, 0):]
+		} else {
+			t, err := loc.renderSafe(r.Text, args)
+			if err != nil {
+				return nil, err
+			}
+			texts = append(texts, t)
 		}
+		if len(texts) == 0 {
+			continue
+		}
+		text := texts[0]
 		m := queue.Message{Method: queue.MethodSendMessage, ChatID: r.To, ThreadID: o.threadID, Text: text,
 			ParseMode: string(models.ParseModeHTML), RemoveKeyboard: r.RemoveKeyboard, WantResult: r.Ref != "", Ref: r.Ref}
 		if m.Inline, err = h.keyboard(loc, r.Buttons); err != nil {
@@ -188,8 +220,13 @@ func (h *Handler) expand(loc localizer, raw map[string]string, esc func(string) 
 	for k, v := range raw {
 		switch k {
 		case "Point":
-			if err := h.expandPoint(loc, v, args, esc, unset); err != nil {
-				return nil, err
+			err = h.expandPoint(loc, v, args, esc, unset)
+		case "Policy":
+			err = h.expandPolicy(loc, v, args, esc)
+		case "Category":
+			args["CategoryName"] = unset
+			if c, ok := h.cnt().Category(v); ok {
+				args["CategoryName"] = esc(c.Name.In(loc.lang))
 			}
 		case "At":
 			if t, err := time.Parse(time.RFC3339, v); err == nil {

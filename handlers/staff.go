@@ -36,7 +36,7 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 	names := []string{statMembers}
 	for i := range days {
 		days[i] = today.AddDate(0, 0, -i).Format(dayLayout)
-		names = append(names, statCheckIns+days[i], statRegs+days[i])
+		names = append(names, statCheckIns+days[i], statRegs+days[i], statQueries+days[i], statNoResults+days[i])
 	}
 	data, err := h.reader.Stats(ctx, names)
 	if err != nil {
@@ -106,8 +106,37 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 	}
 	args["PointLines"] = strings.Join(lines, "\n")
 	args["CkToday"], args["CkWeek"], args["CkMonth"] = fmtInts(total)
+	for key, prefix := range map[string]string{"TopQueries": statQueries, "NoResults": statNoResults} {
+		if args[key], err = h.topQueries(loc, data, prefix, days); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// topQueries lists the most asked questions of the days, most asked first.
+func (h *Handler) topQueries(loc localizer, data map[string]map[string]int64, prefix string, days []string) (string, error) {
+	counts := map[string]int64{}
+	for _, d := range days {
+		for q, n := range data[prefix+d] {
+			counts[q] += n
+		}
+	}
+	qs := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
+		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
+	})
+	if len(qs) == 0 {
+		return loc.render(msgStatsNone, nil)
+	}
+	items := make([]map[string]string, 0, topShown)
+	for _, q := range qs[:min(len(qs), topShown)] {
+		items = append(items, map[string]string{"Q": q, "N": strconv.FormatInt(counts[q], 10)})
+	}
+	return h.items(loc, msgStatsQuery, items)
+}
+
+// topShown is how many questions /stats lists per kind.
+const topShown = 10
 
 func fmtInts(s [3]int64) (string, string, string) {
 	return strconv.FormatInt(s[0], 10), strconv.FormatInt(s[1], 10), strconv.FormatInt(s[2], 10)

@@ -109,7 +109,7 @@ func TestWebhookRegisteredAtStart(t *testing.T) {
 	if hook.URL != "https://bot.example.com/telegram/webhook" || hook.SecretToken != testSecret || hook.MaxConnections != 40 {
 		t.Errorf("webhook = %+v, want our URL, secret and max_connections 40", hook)
 	}
-	if strings.Join(hook.AllowedUpdates, ",") != "message,callback_query,my_chat_member" {
+	if strings.Join(hook.AllowedUpdates, ",") != "message,callback_query,inline_query,my_chat_member" {
 		t.Errorf("allowed_updates = %v, want every kind the bot handles", hook.AllowedUpdates)
 	}
 	// The workers' menu in private chats, the staff commands in the staff chat only.

@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -139,6 +141,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err := setCommands(startCtx, api, h, staffChat); err != nil {
 		log.Warn("set bot commands", "err", err)
 	}
+	contentReloader, err := newReloader(startCtx, cfg.contentDir, cnt, h, st, log)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	replica := replicaName()
 	var pool *worker.Pool
@@ -153,12 +162,14 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	opts := webhook.Options{
 		AdminToken:  cfg.adminToken,
 		DeadLetters: deadLetters{st},
+		Content:     contentReloader,
 		Logger:      log,
 		Ready: func(ctx context.Context) (bool, map[string]any) {
 			redisErr := st.Ping(ctx)
 			d := map[string]any{
 				"redis": errString(redisErr, "ok"), "workers": pool.Running(), "shards_held": pool.Held(),
 				"shutting_down": shutting.Load(), "bot": "@" + check.Username, "mode": mode(cfg),
+				"content": contentReloader.Info(),
 				"staff_chat": map[string]any{"forum": check.StaffChatIsForum, "can_manage_topics": check.CanManageTopics,
 					"can_delete_messages": check.CanDeleteMessages, "migrated_to": check.MigrateToChatID, "error": errString(checkErr, "")},
 			}
@@ -191,6 +202,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = sender.Run(runCtx) })
 	wg.Go(func() { _ = pool.Run(runCtx) })
+	wg.Go(func() { contentReloader.run(runCtx, hup) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

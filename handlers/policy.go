@@ -26,7 +26,8 @@ type Searcher interface {
 type index struct{ ix *search.Index }
 
 func (x index) Search(text, role string, now time.Time) ([]string, bool) {
-	hits, good, err := x.ix.Search(search.Query{Text: text, Role: role, Now: now, Limit: 5})
+	q := search.Query{Text: text, Role: role, Now: now, Limit: 5, IncludeExpired: asksForExpired(text)}
+	hits, good, err := x.ix.Search(q)
 	if err != nil {
 		return nil, false
 	}
@@ -35,6 +36,21 @@ func (x index) Search(text, role string, now time.Time) ([]string, bool) {
 		ids[i] = h.ID
 	}
 	return ids, good
+}
+
+// expiredWords are what a question says when it wants expired policies too.
+var expiredWords = []string{"失效", "过期", "废止", "旧政策", "以前的政策", "expired", "old polic"}
+
+// asksForExpired reports whether a question asks about policies no longer in force,
+// which searches otherwise leave out.
+func asksForExpired(text string) bool {
+	t := strings.ToLower(text)
+	for _, w := range expiredWords {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // library is the content and its search index, swapped together on a reload.

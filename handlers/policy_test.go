@@ -141,3 +141,49 @@ func TestInlineQuery(t *testing.T) {
 		t.Errorf("first result = %+v, want the ride-hailing licences with a deep link", r)
 	}
 }
+
+func TestAsksForExpired(t *testing.T) {
+	for q, want := range map[string]bool{
+		"已经失效的社保政策": true, "过期的补贴还能领吗": true, "show expired policies": true,
+		"社保怎么交": false, "how do I get a loan": false,
+	} {
+		if got := asksForExpired(q); got != want {
+			t.Errorf("asksForExpired(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestExpiredPoliciesOnlyWhenAsked: an expired policy is not offered, unless the question
+// asks about expired ones.
+func TestExpiredPoliciesOnlyWhenAsked(t *testing.T) {
+	c := demo(t)
+	var loan content.Policy
+	for i, p := range c.Policies {
+		if p.ID == "startup-guarantee-loan" {
+			c.Policies[i].Expires = now.AddDate(0, -1, 0)
+			loan = c.Policies[i]
+		}
+	}
+	h, err := New(WithClock(func() time.Time { return now }), WithContent(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offered := func(q string) bool {
+		eff := handle(t, h, user, update(t, "message", message(user, user, map[string]any{"text": q})),
+			queue.State{Profile: consentedProfile(t, bot.LangZH)})
+		for _, m := range eff.Outbox {
+			for _, row := range m.Inline {
+				if row[0].Data == "pol:"+loan.ID {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if offered("创业担保贷款怎么申请") {
+		t.Error("an expired policy was offered")
+	}
+	if !offered("已经失效的创业担保贷款") {
+		t.Error("a question about expired policies did not find the expired one")
+	}
+}

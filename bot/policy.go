@@ -87,7 +87,7 @@ func (r *Result) search(in Input, w World, text string) {
 		rows := grid(w.Policies.Categories(), 2, func(c string) Button {
 			return Button{Text: MsgButtonCategory, Args: map[string]string{"Category": c}, Data: categoryPrefix + "0:" + c}
 		})
-		r.send(MsgPolicyNone, map[string]string{"Query": text}, rows)
+		r.send(MsgPolicyNone, map[string]string{"Query": quote(text)}, rows)
 		return
 	}
 	ids = ids[:min(len(ids), searchShown)]
@@ -98,7 +98,7 @@ func (r *Result) search(in Input, w World, text string) {
 		rows = append(rows, []Button{{Text: MsgButtonPolicy, Args: map[string]string{"N": strconv.Itoa(i + 1), "Policy": id}, Data: policyPrefix + id}})
 	}
 	rows = append(rows, []Button{{Text: MsgButtonPolicies, Data: dataPolicies}})
-	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgPolicyResults, Args: map[string]string{"Query": text},
+	r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgPolicyResults, Args: map[string]string{"Query": quote(text)},
 		Item: MsgPolicyItem, Items: items, Buttons: rows})
 }
 
@@ -278,6 +278,19 @@ func (r *Result) subscribeTap(w World, cat string) {
 		r.ProfileChanged = true
 		r.subscribe(w, true)
 	}
+}
+
+// maxQuote is how much of a question a reply quotes, in characters.
+const maxQuote = 40
+
+// quote is a question as a reply repeats it: on one line, and cut short, so that a long
+// message never makes the reply too long to send.
+func quote(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= maxQuote {
+		return s
+	}
+	return string([]rune(s)[:maxQuote-1]) + "…"
 }
 
 // normalizeQuery is the form a question is counted under: letters and digits in lower

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,5 +144,18 @@ func TestNormalizeQuery(t *testing.T) {
 	}
 	if got := normalizeQuery(string(make([]rune, 0)) + "长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长长"); len([]rune(got)) != maxQuery {
 		t.Errorf("normalizeQuery of a long question keeps %d characters, want %d", len([]rune(got)), maxQuery)
+	}
+}
+
+// TestLongQuestionIsQuotedShort: a 5,000-character question is answered with a quote of
+// it short enough for any reply.
+func TestLongQuestionIsQuotedShort(t *testing.T) {
+	long := strings.Repeat("长", 5000)
+	r := Step(NewSession(now), consented(profile(LangZH, false)), from(text(long)), world(nil))
+	if got := r.Replies[0].Args["Query"]; len([]rune(got)) != maxQuote || !strings.HasSuffix(got, "…") {
+		t.Errorf("quoted %d characters (%q…), want %d ending in …", len([]rune(got)), got[:12], maxQuote)
+	}
+	if q := r.Query; q == nil || len([]rune(q.Text)) != maxQuery {
+		t.Errorf("counted query %+v, want it cut to %d characters", q, maxQuery)
 	}
 }

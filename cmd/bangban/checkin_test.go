@@ -1164,7 +1164,14 @@ func testGarbage(t *testing.T, w *world, p *proc) {
 			name: "privacy",
 			id:   7600000001,
 			at:   func(u *tgUser) { u.scanQR(zh, "nt-p03") },
-			want: func(string) string { return "没看懂" },
+			// Text outside a flow is a question for the knowledge base, which finds nothing
+			// in junk (and quotes a long one only in part); the rest is not understood.
+			want: func(junk string) string {
+				if junk == "5000 characters" || junk == "emoji only" {
+					return "没找到"
+				}
+				return "没看懂"
+			},
 			then: func(u *tgUser) {
 				// The check-in asked for by the QR code survives the junk.
 				u.agree(zh, "nt-p03")

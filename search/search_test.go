@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/nanta-district/bangban/content"
 )
 
 // ids returns the ids of hits, in order.
@@ -164,10 +162,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestDocs(t *testing.T) {
-	c, err := content.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := demoContent(t)
 	docs := Docs(c)
 	if len(docs) != len(c.Policies) || len(docs) == 0 {
 		t.Fatalf("Docs(demo) has %d docs, want one per policy (%d)", len(docs), len(c.Policies))

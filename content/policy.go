@@ -35,9 +35,13 @@ type Policy struct {
 }
 
 // Expired reports whether p has expired at at: a policy expires at the end of its
-// Expires day.
+// Expires day in at's time zone (pass the district's local time), as search decides too.
 func (p Policy) Expired(at time.Time) bool {
-	return !p.Expires.IsZero() && !at.Before(p.Expires.AddDate(0, 0, 1))
+	if p.Expires.IsZero() {
+		return false
+	}
+	y, m, d := at.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).After(p.Expires)
 }
 
 // Category is a group of policies that users browse and subscribe to.

@@ -559,8 +559,9 @@ func TestExpired(t *testing.T) {
 		{p, time.Date(2027, 12, 31, 0, 0, 0, 0, time.UTC), false},
 		{p, time.Date(2027, 12, 31, 23, 59, 59, 999999999, time.UTC), false},
 		{p, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{p, time.Date(2028, 1, 1, 7, 59, 0, 0, cst), false}, // 23:59 UTC
-		{p, time.Date(2028, 1, 1, 8, 0, 0, 0, cst), true},
+		// The day ends in the caller's time zone: midnight in Shenyang is 16:00 UTC.
+		{p, time.Date(2027, 12, 31, 23, 59, 0, 0, cst), false},
+		{p, time.Date(2028, 1, 1, 0, 0, 0, 0, cst), true},
 		{p, time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC), true},
 		{Policy{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), false},
 	}

@@ -189,7 +189,7 @@ func (h *Handler) policyMeta(loc localizer, p content.Policy) (string, error) {
 		add(msgMetaIssued, date(p.Issued)),
 		add(msgMetaEffective, date(p.Effective)),
 	}
-	if p.Expired(h.now()) {
+	if p.Expired(h.now().In(h.loc)) {
 		errs = append(errs, add(msgMetaExpired, date(p.Expires)))
 	}
 	if !p.Verified {

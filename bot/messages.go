@@ -104,6 +104,7 @@ const (
 	MsgPolicyItem          = "policy_item"
 	MsgPolicyList          = "policy_list"
 	MsgPolicyListEmpty     = "policy_list_empty"
+	MsgPolicyMaybe         = "policy_maybe"
 	MsgPolicyMenu          = "policy_menu"
 	MsgPolicyNone          = "policy_none"
 	MsgPolicyResults       = "policy_results"
@@ -155,11 +156,11 @@ func MessageIDs() []string {
 		MsgMeUnregistered, MsgMenu, MsgNearest, MsgNearestItem, MsgNothingToCancel, MsgOptBranch,
 		MsgOptDone, MsgOptEmployer, MsgOptHome, MsgOptParty, MsgOptUseButtons, MsgPointList,
 		MsgPointUnknown, MsgPolicyCard, MsgPolicyItem, MsgPolicyList, MsgPolicyListEmpty,
-		MsgPolicyMenu, MsgPolicyNone, MsgPolicyResults, MsgPrivacy, MsgPrivacyCheckIn, MsgRegDone,
-		MsgRegName, MsgRegNameInvalid, MsgRegNameRetry, MsgRegNameTooLong, MsgRegPhone,
-		MsgRegPhoneNotYours, MsgRegPhoneRetry, MsgRegRole, MsgRegRoleRetry, MsgRegisterFirst,
-		MsgRegisterOffer, MsgSaved, MsgStaleButton, MsgStats, MsgSubscribe, MsgSubscribeSaved,
-		MsgUnknown, MsgWelcome, MsgWelcomeBack,
+		MsgPolicyMaybe, MsgPolicyMenu, MsgPolicyNone, MsgPolicyResults, MsgPrivacy,
+		MsgPrivacyCheckIn, MsgRegDone, MsgRegName, MsgRegNameInvalid, MsgRegNameRetry,
+		MsgRegNameTooLong, MsgRegPhone, MsgRegPhoneNotYours, MsgRegPhoneRetry, MsgRegRole,
+		MsgRegRoleRetry, MsgRegisterFirst, MsgRegisterOffer, MsgSaved, MsgStaleButton, MsgStats,
+		MsgSubscribe, MsgSubscribeSaved, MsgUnknown, MsgWelcome, MsgWelcomeBack,
 	}
 	for _, r := range Roles {
 		ids = append(ids, roleLabel(r))

@@ -28,6 +28,7 @@ const PolicyPayload = "pol_"
 const (
 	policiesPerPage = 6
 	searchShown     = 5
+	maybeShown      = 3
 )
 
 // maxQuery is how much of a question is kept for the statistics, in characters.
@@ -38,7 +39,7 @@ const maxQuery = 50
 type Policies interface {
 	Exists(id string) bool
 	// Search returns the best matches for a question, best first, and whether the best
-	// one is a good match.
+	// one is a good match; without one, the matches are only about part of the question.
 	Search(text, role string, now time.Time) (ids []string, good bool)
 	// Categories lists the category ids in display order.
 	Categories() []string
@@ -83,11 +84,24 @@ func (r *Result) search(in Input, w World, text string) {
 	if q := normalizeQuery(text); q != "" && r.Profile.Consented() {
 		r.Query = &Query{Text: q, Found: good}
 	}
+	categories := grid(w.Policies.Categories(), 2, func(c string) Button {
+		return Button{Text: MsgButtonCategory, Args: map[string]string{"Category": c}, Data: categoryPrefix + "0:" + c}
+	})
+	if !good && len(ids) == 0 {
+		r.send(MsgPolicyNone, map[string]string{"Query": quote(text)}, categories)
+		return
+	}
 	if !good {
-		rows := grid(w.Policies.Categories(), 2, func(c string) Button {
-			return Button{Text: MsgButtonCategory, Args: map[string]string{"Category": c}, Data: categoryPrefix + "0:" + c}
-		})
-		r.send(MsgPolicyNone, map[string]string{"Query": quote(text)}, rows)
+		// Said honestly: nothing fits the whole question, these are about part of it.
+		ids = ids[:min(len(ids), maybeShown)]
+		items := make([]map[string]string, len(ids))
+		rows := make([][]Button, 0, len(ids)+len(categories))
+		for i, id := range ids {
+			items[i] = map[string]string{"N": strconv.Itoa(i + 1), "Policy": id}
+			rows = append(rows, []Button{{Text: MsgButtonPolicy, Args: map[string]string{"N": strconv.Itoa(i + 1), "Policy": id}, Data: policyPrefix + id}})
+		}
+		r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgPolicyMaybe, Args: map[string]string{"Query": quote(text)},
+			Item: MsgPolicyItem, Items: items, Buttons: append(rows, categories...)})
 		return
 	}
 	ids = ids[:min(len(ids), searchShown)]

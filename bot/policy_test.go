@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -158,4 +159,27 @@ func TestLongQuestionIsQuotedShort(t *testing.T) {
 	if q := r.Query; q == nil || len([]rune(q.Text)) != maxQuery {
 		t.Errorf("counted query %+v, want it cut to %d characters", q, maxQuery)
 	}
+}
+
+// TestPolicyMaybe: without a good match, policies about part of the question are offered
+// as "maybe", with the categories, and the question counts as unanswered.
+func TestPolicyMaybe(t *testing.T) {
+	w := world(nil)
+	w.Policies = maybePolicies{testPolicies{}}
+	r := Step(NewSession(now), consented(profile(LangZH, false)), from(text("loan and more")), w)
+	rep := r.Replies[0]
+	if rep.Text != MsgPolicyMaybe || len(rep.Items) != 1 || rep.Buttons[0][0].Data != "pol:loan" || rep.Buttons[1][0].Data != "pc:0:labour" {
+		t.Fatalf("reply = %+v", rep)
+	}
+	if r.Query == nil || r.Query.Found {
+		t.Errorf("query %+v, want counted as unanswered", r.Query)
+	}
+}
+
+// maybePolicies finds what testPolicies finds, but never a good match.
+type maybePolicies struct{ testPolicies }
+
+func (m maybePolicies) Search(text, role string, now time.Time) ([]string, bool) {
+	ids, _ := m.testPolicies.Search(text, role, now)
+	return ids, false
 }

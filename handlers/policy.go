@@ -31,9 +31,13 @@ func (x index) Search(text, role string, now time.Time) ([]string, bool) {
 	if err != nil {
 		return nil, false
 	}
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
+	ids := make([]string, 0, len(hits))
+	for _, h := range hits {
+		// Without a good match, only policies about some of what was asked are worth a
+		// "maybe": for off-topic messages there are none.
+		if good || h.Coverage > 0 {
+			ids = append(ids, h.ID)
+		}
 	}
 	return ids, good
 }

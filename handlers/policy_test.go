@@ -187,3 +187,18 @@ func TestExpiredPoliciesOnlyWhenAsked(t *testing.T) {
 		t.Error("a question about expired policies did not find the expired one")
 	}
 }
+
+func TestPolicyMaybe(t *testing.T) {
+	h := newHandler(t)
+	eff := handle(t, h, user, update(t, "message", message(user, user, map[string]any{"text": "rider injured who pays"})),
+		queue.State{Profile: consentedProfile(t, bot.LangEN)})
+	m := eff.Outbox[0]
+	if !strings.Contains(m.Text, "may be related") || len(m.Inline) == 0 || !strings.HasPrefix(m.Inline[0][0].Data, "pol:") {
+		t.Fatalf("reply %q with %+v, want related policies offered", m.Text, m.Inline)
+	}
+	off := handle(t, h, user, update(t, "message", message(user, user, map[string]any{"text": "what's the weather like today"})),
+		queue.State{Profile: consentedProfile(t, bot.LangEN)})
+	if !strings.Contains(off.Outbox[0].Text, "I found no policy") {
+		t.Errorf("off-topic reply %q, want no match", off.Outbox[0].Text)
+	}
+}

@@ -41,6 +41,9 @@ type Query struct {
 type Hit struct {
 	ID    string
 	Score float64
+	// Coverage is the share of the question's topics the policy's titles and keywords
+	// cover (0 to 1); the best hit's decides whether the match is good.
+	Coverage float64
 }
 
 // Index is a searchable set of policies. It is safe for concurrent use.
@@ -272,30 +275,22 @@ func (ix *Index) Search(q Query) (hits []Hit, good bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("search %q: %w", q.Text, err)
 	}
-	type ranked struct {
-		Hit
-		coverage float64
-	}
-	rs := make([]ranked, len(res.Hits))
+	rs := make([]Hit, len(res.Hits))
 	for i, h := range res.Hits {
 		c := ix.coverage(p, h.ID)
-		rs[i] = ranked{Hit{h.ID, h.Score * (1 + coverageBoost*c)}, c}
+		rs[i] = Hit{h.ID, h.Score * (1 + coverageBoost*c), c}
 		if q.Role != "" && slices.Contains(ix.audience[h.ID], q.Role) {
 			rs[i].Score *= roleBoost
 		}
 	}
-	slices.SortFunc(rs, func(a, b ranked) int {
+	slices.SortFunc(rs, func(a, b Hit) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
 	rs = rs[:min(limit, len(rs))]
-	hits = make([]Hit, len(rs))
-	for i, r := range rs {
-		hits[i] = r.Hit
-	}
-	return hits, len(rs) > 0 && rs[0].coverage >= goodCoverage, nil
+	return rs, len(rs) > 0 && rs[0].Coverage >= goodCoverage, nil
 }
 
 // Len returns the number of policies in the index.

@@ -284,7 +284,12 @@ func TestExport(t *testing.T) {
 			rec(user, "nt-p02", now.Add(-40*24*time.Hour)), // outside the default 30 days
 			rec(777, "nt-p03", now.Add(-time.Hour)),        // a user who has no profile left
 		},
-		profiles: map[int64][]byte{user: memberProfile(t, 2)},
+		profiles: map[int64][]byte{user: func() []byte {
+			// A typed employer that a spreadsheet would run as a formula.
+			p := bot.DecodeProfile(memberProfile(t, 2))
+			p.Member.Employer = `=HYPERLINK("x")`
+			return encode(t, p)
+		}()},
 	}
 	h := staffHandler(t, r)
 	cmd := func(from int64, text string) []byte {
@@ -311,7 +316,7 @@ func TestExport(t *testing.T) {
 	p1, _ := demo(t).Point("nt-p01")
 	want := [][]string{
 		strings.Split("签到时间,站点编号,站点,签到方式,距离(米),身份,姓名,手机,党员,平台/单位,用户ID", ","),
-		{"2025-02-28 17:00:00", "nt-p01", p1.Name.ZH, "location", "35", "外卖骑手", "王芳", "+8613800000000", "未填写", "未填写", "5550001"},
+		{"2025-02-28 17:00:00", "nt-p01", p1.Name.ZH, "location", "35", "外卖骑手", "王芳", "'+8613800000000", "未填写", "'=HYPERLINK(\"x\")", "5550001"},
 	}
 	if diff := cmp.Diff(want, rows[:2]); diff != "" || len(rows) != 3 {
 		t.Errorf("CSV rows mismatch (-want +got):\n%s\n(%d rows)", diff, len(rows))

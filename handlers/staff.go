@@ -211,6 +211,9 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 		}
 		row := []string{r.At.In(h.loc).Format("2006-01-02 15:04:05"), r.Point, a["PointName"], r.Via, meters,
 			plainLabel(a["RoleLabel"]), m.Name, m.Phone, a["PartyLabel"], a["EmployerLabel"], strconv.FormatInt(r.Chat, 10)}
+		for i := range row {
+			row[i] = cell(row[i])
+		}
 		if err := w.Write(row); err != nil {
 			return nil, err
 		}
@@ -230,6 +233,17 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 	}
 	eff.Audit = append(eff.Audit, e)
 	return buf.Bytes(), nil
+}
+
+// cell defuses text a spreadsheet would run as a formula (CSV injection): users type
+// their employer, so a cell starting with =, +, -, @ or a control character is
+// prefixed with an apostrophe, which Excel and LibreOffice show as plain text. Phone
+// numbers (+86…) are text too, so they get it as well and stay readable as numbers.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // plainLabel drops the emoji that starts a button label, for a spreadsheet cell.

@@ -46,7 +46,7 @@ for i in $(seq "$REPEAT"); do
   BOT_TOKEN=123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA BOT_API_URL="http://127.0.0.1:$AP" \
   WEBHOOK_URL=https://bench.example.org/telegram/webhook WEBHOOK_SECRET=bench LISTEN_ADDR="127.0.0.1:$HP" \
   REDIS_URL="redis://127.0.0.1:$RP/0" STAFF_CHAT_ID=-100123 LOG_LEVEL=warn "$BIN" >"$work/bangban.log" 2>&1 & PIDS+=($!); B=$!
-  if [ -n "${PERF:-}" ]; then perf record -q -F 999 -g -p "$B" -o "$PERF" 2>/dev/null & PIDS+=($!); P=$!; fi
+  if [ -n "${PERF:-}" ]; then perf record -q -e cpu-clock -F 999 -g -p "$B" -o "$PERF" 2>/dev/null & PIDS+=($!); P=$!; fi
   echo "bot=$B,redis=$R" > "$work/pids.new" && mv "$work/pids.new" "$work/pids"
   status=0; wait "$L" || status=$?
   if [ -n "${PERF:-}" ]; then kill -INT "$P" 2>/dev/null || true; wait "$P" 2>/dev/null || true; fi

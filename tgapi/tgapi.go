@@ -4,8 +4,10 @@
 package tgapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -108,12 +110,34 @@ func withProbe(ctx context.Context) (context.Context, *probe) {
 	return context.WithValue(ctx, probeKey{}, p), p
 }
 
+// buffer reads a streamed request body into memory. go-telegram/bot writes its
+// multipart forms through a pipe, which the transport sends chunk by chunk: 5 to 13
+// write syscalls per call, a fifth of the bot's CPU under load. One buffered body goes out
+// in one write, with a Content-Length. Nothing has been sent when reading fails.
+func buffer(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength > 0 {
+		return nil
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return fmt.Errorf("build the %s request: %w", req.URL.Path[strings.LastIndexByte(req.URL.Path, '/')+1:], err)
+	}
+	req.ContentLength = int64(len(b))
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return nil
+}
+
 // probeDoer is the tgbot.HttpClient that fills the probe found in the request context.
 type probeDoer struct{ c *http.Client }
 
 var _ tgbot.HttpClient = probeDoer{}
 
 func (d probeDoer) Do(req *http.Request) (*http.Response, error) {
+	if err := buffer(req); err != nil {
+		return nil, err
+	}
 	p, _ := req.Context().Value(probeKey{}).(*probe)
 	if p != nil {
 		// A request counts as sent once it was written completely: Telegram cannot act on

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -334,5 +335,31 @@ func TestSendInlineAnswer(t *testing.T) {
 		if got.Outcome != tgapi.Failed || err == nil || !strings.Contains(err.Error(), "query is too old") {
 			t.Errorf("Send(answerInlineQuery, %s) = %v, %v; want Failed, query is too old", name, got.Outcome, err)
 		}
+	}
+}
+
+// TestRequestsAreBuffered checks that a call goes out as one body with a Content-Length:
+// the library streams its multipart forms through a pipe, which would otherwise go out
+// chunked, a write per piece.
+func TestRequestsAreBuffered(t *testing.T) {
+	var chunked atomic.Bool
+	var length atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunked.Store(len(r.TransferEncoding) > 0)
+		length.Store(r.ContentLength)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true,"result":{"message_id":7,"date":1,"chat":{"id":1,"type":"private"},"text":"hi"}}`)
+	}))
+	defer srv.Close()
+	c, err := tgapi.New("123456789:AAFAKEAAFAKEAAFAKEAAFAKEAAFAKEAAFAK", srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Send(context.Background(), queue.Message{ID: "1", Method: queue.MethodSendMessage, ChatID: 1, Text: "hi"})
+	if err != nil || got.MessageID != 7 {
+		t.Fatalf("Send = %+v, %v", got, err)
+	}
+	if chunked.Load() || length.Load() <= 0 {
+		t.Errorf("request sent chunked %v with Content-Length %d, want one buffered body", chunked.Load(), length.Load())
 	}
 }

@@ -107,7 +107,11 @@ func pageButtons(ids []string, page int, pick, nav string) ([][]Button, int, int
 // kept, and the location itself only when the user agreed to that.
 func (r *Result) nearest(in Input, w World) {
 	near := w.Points.Nearest(in.Location.Lat, in.Location.Lon, nearestShown, in.Now)
+	pending, ok := r.kept()
 	r.enter(StateIdle)
+	if ok {
+		r.keep(pending)
+	}
 	items := make([]map[string]string, 0, len(near))
 	rows := make([][]Button, 0, len(near)+1)
 	for i, n := range near {
@@ -173,6 +177,8 @@ func (r *Result) checkInTap(in Input, w World, data string) bool {
 		if answer == "yes" {
 			r.edit(MsgLocKept, nil, nil)
 		} else {
+			delete(r.Session.Data, keyLat)
+			delete(r.Session.Data, keyLon)
 			r.edit(MsgLocDropped, nil, nil)
 		}
 	default:

@@ -16,7 +16,8 @@ const (
 	categoryPrefix   = "pc:"  // "pc:<page>:<category>", a page of a category
 	rolePolicyPrefix = "pr:"  // "pr:<page>", a page of the policies for the user's role
 	feedbackPrefix   = "fb:"  // "fb:y:<id>" or "fb:n:<id>"
-	subscribePrefix  = "sub:" // toggle a category's notices
+	subscribePrefix  = "sub:"
+	toggleCategory   = "sub:c:" // toggle a category's notices
 	dataSubscribe    = "sub:menu"
 	dataSubscribeOK  = "sub:done"
 )
@@ -196,7 +197,7 @@ func (r *Result) policyTap(in Input, w World, data string) bool {
 		r.Feedback = &Feedback{Policy: id, Helpful: verdict == "y"}
 		r.answer(MsgFeedbackThanks)
 	case strings.HasPrefix(data, subscribePrefix):
-		r.subscribeTap(w, strings.TrimPrefix(data, subscribePrefix))
+		r.subscribeTap(w, data)
 	default:
 		return false
 	}
@@ -260,7 +261,7 @@ func (r *Result) subscribe(w World, edit bool) {
 		if slices.Contains(subs, c) {
 			label = MsgButtonSubOn
 		}
-		return Button{Text: label, Args: map[string]string{"Category": c}, Data: subscribePrefix + c}
+		return Button{Text: label, Args: map[string]string{"Category": c}, Data: toggleCategory + c}
 	})
 	rows = append(rows, []Button{{Text: MsgButtonDone, Data: dataSubscribeOK}})
 	if edit {
@@ -270,15 +271,16 @@ func (r *Result) subscribe(w World, edit bool) {
 	r.send(MsgSubscribe, nil, rows)
 }
 
-func (r *Result) subscribeTap(w World, cat string) {
+func (r *Result) subscribeTap(w World, data string) {
+	cat, toggle := strings.CutPrefix(data, toggleCategory)
 	switch {
 	case !r.Profile.Consented():
 		r.privacy()
-	case subscribePrefix+cat == dataSubscribe:
+	case data == dataSubscribe:
 		r.subscribe(w, false)
-	case subscribePrefix+cat == dataSubscribeOK:
+	case data == dataSubscribeOK:
 		r.edit(MsgSubscribeSaved, nil, menu())
-	case !slices.Contains(w.Policies.Categories(), cat):
+	case !toggle || !slices.Contains(w.Policies.Categories(), cat):
 		r.answer(MsgStaleButton)
 	default:
 		subs := slices.Clone(r.subscriptions(w))
@@ -307,14 +309,16 @@ func quote(s string) string {
 	return string([]rune(s)[:maxQuote-1]) + "…"
 }
 
-// normalizeQuery is the form a question is counted under: letters and digits in lower
-// case, single spaces, at most maxQuery characters; "" for a question with nothing in it.
+// normalizeQuery is the form a question is counted under: letters in lower case, single
+// spaces, at most maxQuery characters; "" for a question with nothing in it. Digits are
+// dropped: in a question they are mostly phone numbers, ids and amounts, which the
+// statistics must not keep.
 func normalizeQuery(s string) string {
 	var b strings.Builder
 	space := false
 	for _, c := range strings.ToLower(s) {
 		switch {
-		case unicode.IsLetter(c) || unicode.IsDigit(c):
+		case unicode.IsLetter(c):
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')
 			}

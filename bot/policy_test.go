@@ -101,13 +101,13 @@ func TestSubscribe(t *testing.T) {
 					t.Fatalf("subscriptions = %+v, want the role's default (labour) on", rows)
 				}
 			}},
-		{in: from(tap("sub:labour")), replies: []string{MsgSubscribe}, state: StateIdle,
+		{in: from(tap("sub:c:labour")), replies: []string{MsgSubscribe}, state: StateIdle,
 			check: func(t *testing.T, r Result) {
 				if !r.Profile.SubsChosen || len(r.Profile.Subscriptions) != 0 {
 					t.Fatalf("subscriptions = %#v (chosen %v), want an explicit empty choice", r.Profile.Subscriptions, r.Profile.SubsChosen)
 				}
 			}},
-		{in: from(tap("sub:money")), replies: []string{MsgSubscribe}, state: StateIdle,
+		{in: from(tap("sub:c:money")), replies: []string{MsgSubscribe}, state: StateIdle,
 			check: func(t *testing.T, r Result) {
 				if diff := cmp.Diff([]string{"money"}, r.Profile.Subscriptions); diff != "" {
 					t.Fatalf("subscriptions (-want +got):\n%s", diff)
@@ -182,4 +182,53 @@ type maybePolicies struct{ testPolicies }
 func (m maybePolicies) Search(text, role string, now time.Time) ([]string, bool) {
 	ids, _ := m.testPolicies.Search(text, role, now)
 	return ids, false
+}
+
+// TestReviewFindings pins the cases a review found.
+func TestReviewFindings(t *testing.T) {
+	member := registered(profile(LangZH, false), 1)
+	t.Run("a reply-keyboard button left on screen is not a question", func(t *testing.T) {
+		r := play(t, member, nil, []turn{
+			{in: from(private(Input{Kind: KindText, Text: "📋 站点列表", Button: MsgButtonPointList})), replies: []string{MsgPointList}, state: StateIdle},
+			{in: from(private(Input{Kind: KindText, Text: "⬅️ 返回", Button: MsgButtonBack})), replies: []string{MsgMenu, MsgMenu}, state: StateIdle},
+		})
+		if r.Query != nil {
+			t.Errorf("a button was counted as a question: %+v", r.Query)
+		}
+	})
+	t.Run("a QR check-in waits through the register button", func(t *testing.T) {
+		play(t, consented(profile(LangZH, false)), nil, []turn{
+			{in: from(cmd("start", "cp_a")), replies: []string{MsgRegisterFirst, MsgRegRole}, state: StateRegRole},
+			{in: from(cmd("me", "")), replies: []string{MsgMeUnregistered}, state: StateRegRole},
+			{in: from(tap(dataRegister)), replies: []string{MsgRegisterFirst, MsgRegRole}, state: StateRegRole},
+			{in: from(tap("role:rider")), replies: []string{MsgRegName}, state: StateRegName},
+			{in: from(text("王芳")), replies: []string{MsgRegPhone}, state: StateRegPhone},
+			{in: contact(userID, "+8613800000000"), replies: []string{MsgRegDone, MsgCheckInDone}, state: StateIdle, check: checkedIn("a", ViaQR, -1)},
+		})
+	})
+	t.Run("distance only forgets a location kept before", func(t *testing.T) {
+		p := member
+		p.LocConsent = "yes"
+		play(t, p, nil, []turn{
+			{in: location(0.001), replies: []string{MsgNearest}, state: StateIdle},
+			{in: from(tap(dataLocDrop)), replies: []string{MsgLocDropped}, state: StateIdle,
+				check: func(t *testing.T, r Result) {
+					if _, kept := r.Session.Data[keyLat]; kept {
+						t.Fatalf("session still holds the location: %v", r.Session.Data)
+					}
+				}},
+		})
+	})
+	t.Run("not now after agreeing is a stale button, not a false promise", func(t *testing.T) {
+		play(t, member, nil, []turn{
+			{in: from(tap(dataConsentNo)), replies: []string{MsgStaleButton}, state: StateIdle},
+		})
+	})
+	t.Run("a location keeps the QR check-in of a user who has not agreed", func(t *testing.T) {
+		play(t, profile(LangZH, false), nil, []turn{
+			{in: from(cmd("start", "cp_b")), replies: []string{MsgWelcome, MsgPrivacyCheckIn}, state: StateIdle},
+			{in: location(0.001), replies: []string{MsgNearest}, state: StateIdle},
+			{in: from(tap(dataConsentYes)), replies: []string{MsgConsentThanks, MsgRegisterFirst, MsgRegRole}, state: StateRegRole},
+		})
+	})
 }

@@ -60,6 +60,11 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 		}
 		r.send(MsgMenu, nil, menu())
 	case dataConsentNo:
+		if r.Profile.Consented() {
+			// An old notice tapped after agreeing: declining is /forgetme's job.
+			r.answer(MsgStaleButton)
+			return true
+		}
 		r.reset()
 		r.edit(MsgConsentDeclined, nil, menu())
 	case dataRegister:
@@ -71,7 +76,9 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 			r.me()
 			return true
 		}
-		r.startRegistration(visit{})
+		// A check-in waiting for the registration (a scanned QR code) survives the detour.
+		v, _ := r.kept()
+		r.startRegistration(v)
 	default:
 		return false
 	}

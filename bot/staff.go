@@ -54,14 +54,14 @@ func (r *Result) export(in Input) {
 	var err error
 	if len(f) >= 2 {
 		if from, err = time.ParseInLocation(dateLayout, f[1], in.Now.Location()); err != nil {
-			r.send(MsgExportBadDate, map[string]string{"Date": f[1]}, nil)
+			r.send(MsgExportBadDate, map[string]string{"Date": quote(f[1])}, nil)
 			return
 		}
 		to = today
 	}
 	if len(f) == 3 {
 		if to, err = time.ParseInLocation(dateLayout, f[2], in.Now.Location()); err != nil {
-			r.send(MsgExportBadDate, map[string]string{"Date": f[2]}, nil)
+			r.send(MsgExportBadDate, map[string]string{"Date": quote(f[2])}, nil)
 			return
 		}
 	}

@@ -116,6 +116,16 @@ func Step(s Session, p Profile, in Input, w World) Result {
 	case StateCheckIn:
 		r.checkInKeyboard(in, w)
 	default:
+		// A reply-keyboard button still on screen after its step ended.
+		switch in.Button {
+		case MsgButtonPointList:
+			r.list(w, 0, false)
+			return r
+		case MsgButtonBack, MsgButtonBackToMenu:
+			r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgMenu, RemoveKeyboard: true})
+			r.send(MsgMenu, nil, menu())
+			return r
+		}
 		// Text outside any flow is a question for the knowledge base.
 		if in.Kind == KindText && strings.TrimSpace(in.Text) != "" {
 			r.search(in, w, in.Text)

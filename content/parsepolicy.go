@@ -24,6 +24,13 @@ var policyIDRE = regexp.MustCompile(`^[a-z0-9-]{1,48}$`)
 // headings it must fit in one Telegram message of 4096 characters.
 const maxSectionRunes = 3000
 
+// The card's head (title, facts, summary) goes into its first message whole, and the
+// title and summary into inline results, so they are capped too.
+const (
+	maxTitleRunes   = 150
+	maxSummaryRunes = 400
+)
+
 // parsePolicy reads a policy file: YAML front matter between two "---" lines, then
 // the body in Markdown. id is the file name without .md. categories are the known
 // categories, or nil when they could not be read (then a policy's category is not
@@ -84,6 +91,7 @@ func (c *checker) frontMatter(n *yaml.Node, p *Policy, categories []Category) {
 			}
 		case "title":
 			p.Title = c.text(v, "title")
+			c.maxLen(v.Line, "title", p.Title, maxTitleRunes)
 		case "category":
 			p.Category, _ = c.str(v, "category")
 			if categories != nil && !slices.ContainsFunc(categories, func(cat Category) bool { return cat.ID == p.Category }) {
@@ -121,6 +129,7 @@ func (c *checker) frontMatter(n *yaml.Node, p *Policy, categories []Category) {
 			p.Keywords = c.keywords(v)
 		case "summary":
 			p.Summary = c.text(v, "summary")
+			c.maxLen(v.Line, "summary", p.Summary, maxSummaryRunes)
 		default:
 			c.add(k.Line, "unknown front matter field %q (want id, title, category, audience, issuer, doc_number, issued, effective, expires, source, verified, keywords, summary)", k.Value)
 		}
@@ -299,4 +308,13 @@ func (c *checker) body(lines []string, first, fmEnd int) Body {
 		c.add(at, `## en has no "###" sections`)
 	}
 	return b
+}
+
+// maxLen reports a text of either language longer than max characters.
+func (c *checker) maxLen(line int, field string, t Text, max int) {
+	for _, v := range []struct{ lang, s string }{{"zh", t.ZH}, {"en", t.EN}} {
+		if n := utf8.RuneCountInString(v.s); n > max {
+			c.add(line, "%s.%s is %d characters long; at most %d", field, v.lang, n, max)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package content
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -593,5 +594,35 @@ func TestHashCoversEveryFile(t *testing.T) {
 		if got := load(changed); (got != want) != (name != "policies/SOURCES.md") {
 			t.Errorf("editing %s: hash %s, before %s", name, got, want)
 		}
+	}
+}
+
+// TestHeadIsCapped: a title or summary too long for the card's first message or an
+// inline result is reported with its line.
+func TestHeadIsCapped(t *testing.T) {
+	dir := t.TempDir()
+	if err := Export(dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "policies", "legal-aid.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	summary := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "summary:") {
+			summary = i
+		}
+	}
+	lines[summary] = "summary: {zh: " + strings.Repeat("长", 401) + "}"
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(dir)
+	want := fmt.Sprintf("policies/legal-aid.md:%d: summary.zh is 401 characters long; at most 400", summary+1)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load = %v, want %q", err, want)
 	}
 }

@@ -251,6 +251,9 @@ func TestStats(t *testing.T) {
 		"ck:2025-03-01":  {"nt-p01": 2},
 		"ck:2025-02-10":  {"nt-p01": 5, "gone-point": 1},
 		"ck:2025-01-01":  {"nt-p01": 100},
+		"q:2025-03-01":   {"电动车上牌": 2, "我叫王芳": 1},
+		"q:2025-02-20":   {"电动车上牌": 1},
+		"q0:2025-03-01":  {"火星补贴": 2},
 	}}
 	h := staffHandler(t, r)
 	eff := handle(t, h, staffGrp, update(t, "message", message(staffGrp, 1, map[string]any{"text": "/stats"})), queue.State{})
@@ -259,10 +262,14 @@ func TestStats(t *testing.T) {
 	}
 	text := eff.Outbox[0].Text
 	p, _ := demo(t).Point("nt-p01")
-	for _, s := range []string{"共 4 人", "🛵 外卖骑手：3", "今天 1 · 7 天 2 · 30 天 2", p.Name.ZH + "：2 / 2 / 7", "gone-point：0 / 0 / 1", "合计：2 / 2 / 8"} {
+	for _, s := range []string{"共 4 人", "🛵 外卖骑手：3", "今天 1 · 7 天 2 · 30 天 2", p.Name.ZH + "：2 / 2 / 7", "gone-point：0 / 0 / 1", "合计：2 / 2 / 8",
+		"电动车上牌（3）", "火星补贴（2）"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("stats %q lack %q", text, s)
 		}
+	}
+	if strings.Contains(text, "我叫王芳") {
+		t.Errorf("stats list a question asked once, which may carry its asker's words: %q", text)
 	}
 	if len(r.asked) != 121 || !slices.Contains(r.asked, "ck:2025-01-31") || slices.Contains(r.asked, "ck:2025-01-30") {
 		t.Errorf("asked for %d statistics (%v…), want members and 30 days of four kinds", len(r.asked), r.asked[:3])

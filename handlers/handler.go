@@ -124,7 +124,11 @@ func (h *Handler) SetContent(c *content.Content) error {
 	if err != nil {
 		return err
 	}
-	h.lib.Store(lib)
+	// The old index holds memory and a goroutine: close it once the updates that took
+	// it have long finished.
+	if old := h.lib.Swap(lib); old != nil {
+		time.AfterFunc(retireAfter, func() { old.ix.Close() })
+	}
 	return nil
 }
 

@@ -285,8 +285,11 @@ func (h *Handler) expandPoint(loc localizer, id string, args map[string]string, 
 		args["PointName"] = unset
 		return nil
 	case !ok:
-		// A point removed from the content since: its id is all that is left.
+		// A point removed from the content since (a reload): its id is all that is left.
 		args["PointName"] = esc(id)
+		for _, k := range []string{"PointAddress", "PointPhone", "PointServices", "PointHours"} {
+			args[k] = ""
+		}
 		return nil
 	}
 	lang := loc.lang

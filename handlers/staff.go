@@ -125,6 +125,9 @@ func (h *Handler) topQueries(loc localizer, data map[string]map[string]int64, pr
 	qs := slices.SortedFunc(maps.Keys(counts), func(a, b string) int {
 		return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b))
 	})
+	// A question asked once may carry what only its asker wrote (a name, a place): the
+	// list shows only questions asked at least twice.
+	qs = slices.DeleteFunc(qs, func(q string) bool { return counts[q] < minAsked })
 	if len(qs) == 0 {
 		return loc.render(msgStatsNone, nil)
 	}
@@ -135,8 +138,12 @@ func (h *Handler) topQueries(loc localizer, data map[string]map[string]int64, pr
 	return h.items(loc, msgStatsQuery, items)
 }
 
-// topShown is how many questions /stats lists per kind.
-const topShown = 10
+// topShown is how many questions /stats lists per kind; minAsked how often a question
+// must have been asked to be listed.
+const (
+	topShown = 10
+	minAsked = 2
+)
 
 func fmtInts(s [3]int64) (string, string, string) {
 	return strconv.FormatInt(s[0], 10), strconv.FormatInt(s[1], 10), strconv.FormatInt(s[2], 10)

@@ -491,12 +491,22 @@ func TestRedisRestartMidLoad(t *testing.T) {
 	want := w.load(tg, chats, 3, func() {
 		w.redis.Stop()
 		// Intake must refuse, not accept, while Redis is down. go-redis retries a refused
-		// dial with backoff, so the first 503 comes after a few seconds.
+		// dial with backoff, so the first 503 comes after a few seconds. A chat of its own
+		// keeps posting meanwhile, so the check does not depend on the load still running
+		// (a fast bot can have taken every other update before Redis went away).
+		ctx, cancel := context.WithCancel(context.Background())
+		probe := make(chan struct{})
+		go func() {
+			defer close(probe)
+			tg.deliver(ctx, message(time.Now().UnixMilli()%1_000_000_000+5_000_000_000, 8_000_000, "/help"))
+		}()
 		deadline := time.Now().Add(15 * time.Second)
 		for tg.count(http.StatusServiceUnavailable) == 0 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		w.redis.Start()
+		<-probe
+		cancel()
 	})
 	if tg.count(http.StatusServiceUnavailable) == 0 {
 		t.Error("no 503 was answered while Redis was down")

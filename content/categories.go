@@ -21,20 +21,7 @@ func parseCategories(file string, data []byte) ([]Category, Problems) {
 	if ok && len(items) == 0 {
 		c.add(0, "there are no categories; policies need at least one")
 	}
-	var cats []Category
-	firstLine := map[string]int{}
-	for _, item := range items {
-		cat, ok := c.category(item)
-		if !ok {
-			continue
-		}
-		if line, dup := firstLine[cat.ID]; dup {
-			c.add(item.Line, "duplicate id %q (first at line %d)", cat.ID, line)
-			continue
-		}
-		firstLine[cat.ID] = item.Line
-		cats = append(cats, cat)
-	}
+	cats := readUnique(c, items, c.category, func(cat Category) string { return cat.ID })
 	return cats, c.sorted()
 }
 

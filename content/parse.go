@@ -154,21 +154,28 @@ func (c *checker) topList(data []byte, key, hint string) (items []*yaml.Node, ok
 func parsePoints(file string, data []byte) ([]Point, Problems) {
 	c := &checker{file: file}
 	items, _ := c.topList(data, "points", "- id: ...")
-	var points []Point
+	points := readUnique(c, items, c.point, func(p Point) string { return p.ID })
+	return points, c.sorted()
+}
+
+// readUnique reads each item with read, keeping those read with an id (ok) and
+// reporting an id given twice at its second line.
+func readUnique[T any](c *checker, items []*yaml.Node, read func(*yaml.Node) (T, bool), id func(T) string) []T {
+	var out []T
 	firstLine := map[string]int{}
 	for _, item := range items {
-		p, ok := c.point(item)
+		v, ok := read(item)
 		if !ok {
 			continue
 		}
-		if line, dup := firstLine[p.ID]; dup {
-			c.add(item.Line, "duplicate id %q (first at line %d)", p.ID, line)
+		if line, dup := firstLine[id(v)]; dup {
+			c.add(item.Line, "duplicate id %q (first at line %d)", id(v), line)
 			continue
 		}
-		firstLine[p.ID] = item.Line
-		points = append(points, p)
+		firstLine[id(v)] = item.Line
+		out = append(out, v)
 	}
-	return points, c.sorted()
+	return out
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/nanta-district/bangban/bot"
@@ -368,5 +369,27 @@ func TestExportTooBig(t *testing.T) {
 	}
 	if !strings.Contains(eff.Outbox[0].Text, "太大") {
 		t.Errorf("reply %q, want the export refused as too big", eff.Outbox[0].Text)
+	}
+}
+
+// TestStatsStaysShort: only visited points are listed, at most maxPointLines of them, so
+// that /stats fits in a message however many points a district has.
+func TestStatsStaysShort(t *testing.T) {
+	busy := map[string]int64{}
+	for i := range 80 {
+		busy[fmt.Sprintf("p%02d", i)] = 1
+	}
+	h := staffHandler(t, &fakeReader{stats: map[string]map[string]int64{"ck:2025-03-01": busy}})
+	eff := handle(t, h, staffGrp, update(t, "message", message(staffGrp, 1, map[string]any{"text": "/stats"})), queue.State{})
+	text := eff.Outbox[0].Text
+	if n := strings.Count(text, "：1 / 1 / 1"); n != maxPointLines {
+		t.Errorf("listed %d points, want %d", n, maxPointLines)
+	}
+	if !strings.Contains(text, "合计：80 / 80 / 80") || utf8.RuneCountInString(text) > 4096 {
+		t.Errorf("total or length wrong (%d characters)", utf8.RuneCountInString(text))
+	}
+	quiet := handle(t, staffHandler(t, &fakeReader{}), staffGrp, update(t, "message", message(staffGrp, 1, map[string]any{"text": "/stats"})), queue.State{})
+	if strings.Count(quiet.Outbox[0].Text, "：0 / 0 / 0") != 1 || !strings.Contains(quiet.Outbox[0].Text, "暂无") {
+		t.Errorf("a quiet month lists idle points: %q", quiet.Outbox[0].Text)
 	}
 }

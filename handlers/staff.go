@@ -96,6 +96,12 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 		for p := range s {
 			total[p] += s[p]
 		}
+		// Only points visited in the 30 days, and at most maxPointLines of them, so that
+		// the message stays within Telegram's limit however many points a district has;
+		// the total still counts them all.
+		if s[2] == 0 || len(lines) == maxPointLines {
+			continue
+		}
 		a := map[string]string{"Point": id}
 		a["Today"], a["Week"], a["Month"] = fmtInts(s)
 		line, err := h.items(loc, msgStatsPoint, []map[string]string{a})
@@ -105,6 +111,11 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 		lines = append(lines, line)
 	}
 	args["PointLines"] = strings.Join(lines, "\n")
+	if len(lines) == 0 {
+		if args["PointLines"], err = loc.render(msgStatsNone, nil); err != nil {
+			return err
+		}
+	}
 	args["CkToday"], args["CkWeek"], args["CkMonth"] = fmtInts(total)
 	for key, prefix := range map[string]string{"TopQueries": statQueries, "NoResults": statNoResults} {
 		if args[key], err = h.topQueries(loc, data, prefix, days); err != nil {
@@ -143,6 +154,8 @@ func (h *Handler) topQueries(loc localizer, data map[string]map[string]int64, pr
 const (
 	topShown = 10
 	minAsked = 2
+	// maxPointLines bounds the points /stats lists.
+	maxPointLines = 50
 )
 
 func fmtInts(s [3]int64) (string, string, string) {

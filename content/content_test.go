@@ -262,16 +262,20 @@ func TestPointsProblems(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(writePoints(t, tt.yaml))
-			var probs Problems
-			if !errors.As(err, &probs) {
-				t.Fatalf("Load:\n%s\n= %v, %v; want problems", tt.yaml, c, err)
-			}
-			if diff := cmp.Diff(tt.want, strings.Split(probs.Error(), "\n")); diff != "" {
-				t.Errorf("Load:\n%s\nproblems (-want +got):\n%s", tt.yaml, diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantProblems(t, writePoints(t, tt.yaml), tt.want) })
+	}
+}
+
+// wantProblems loads dir and checks that it has exactly the problems want, in order.
+func wantProblems(t *testing.T, dir string, want []string) {
+	t.Helper()
+	c, err := Load(dir)
+	var probs Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("Load(%s) = %v, %v; want problems", dir, c, err)
+	}
+	if diff := cmp.Diff(want, strings.Split(probs.Error(), "\n")); diff != "" {
+		t.Errorf("Load(%s) problems (-want +got):\n%s", dir, diff)
 	}
 }
 

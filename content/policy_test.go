@@ -1,7 +1,6 @@
 package content
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -434,16 +433,7 @@ func TestPolicyProblems(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(writeFiles(t, tt.files))
-			var probs Problems
-			if !errors.As(err, &probs) {
-				t.Fatalf("Load(%v) = %v, %v; want problems", tt.files, c, err)
-			}
-			if diff := cmp.Diff(tt.want, strings.Split(probs.Error(), "\n")); diff != "" {
-				t.Errorf("Load(%v) problems (-want +got):\n%s", tt.files, diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantProblems(t, writeFiles(t, tt.files), tt.want) })
 	}
 }
 

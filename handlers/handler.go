@@ -231,7 +231,7 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 // step runs the conversation and turns its result into effects.
 func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
 	lib := h.lib.Load()
-	w := bot.World{Points: points{lib.c}, Policies: policies{lib.c, lib.s}, History: history(st.History), CheckInWindow: h.window}
+	w := bot.World{Points: points{lib.c}, Policies: policies{lib.c, lib.ix}, History: history(st.History), CheckInWindow: h.window}
 	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
 	var eff queue.Effects
 	switch {

@@ -16,21 +16,14 @@ import (
 	"github.com/nanta-district/bangban/search"
 )
 
-// Searcher finds the policies that answer a question, best first, and says whether the
-// best is a good match (package search, built from the same content).
-type Searcher interface {
-	Search(text, role string, now time.Time) (ids []string, good bool)
-}
-
-// index adapts a search index to Searcher.
-type index struct{ ix *search.Index }
-
-func (x index) Search(text, role string, now time.Time) ([]string, bool) {
+// Search finds the policies that answer a question, best first, and says whether the
+// best is a good match.
+func (p policies) Search(text, role string, now time.Time) ([]string, bool) {
 	// A long message costs the worker a long search (70 ms for 4,000 characters) and asks
 	// nothing a shorter start does not.
 	text = clip(text, maxSearched)
 	q := search.Query{Text: text, Role: role, Now: now, Limit: 5, IncludeExpired: asksForExpired(text)}
-	hits, good, err := x.ix.Search(q)
+	hits, good, err := p.ix.Search(q)
 	if err != nil {
 		return nil, false
 	}
@@ -66,7 +59,6 @@ const maxSearched = 200
 // library is the content and its search index, swapped together on a reload.
 type library struct {
 	c  *content.Content
-	s  Searcher
 	ix *search.Index
 }
 
@@ -79,7 +71,7 @@ func newLibrary(c *content.Content) (*library, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index the policies: %w", err)
 	}
-	return &library{c: c, s: index{ix}, ix: ix}, nil
+	return &library{c: c, ix: ix}, nil
 }
 
 // Message ids of the policy card's parts.
@@ -108,22 +100,15 @@ const (
 // the HTML tags are parsed; counting the tags too keeps a margin.
 const maxMessage = 4000
 
-// policies shows the content's policies, and a searcher over them, to the conversation.
+// policies shows the content's policies, and their search index, to the conversation.
 type policies struct {
-	c *content.Content
-	s Searcher
+	c  *content.Content
+	ix *search.Index
 }
 
 func (p policies) Exists(id string) bool {
 	_, ok := p.c.Policy(id)
 	return ok
-}
-
-func (p policies) Search(text, role string, now time.Time) ([]string, bool) {
-	if p.s == nil {
-		return nil, false
-	}
-	return p.s.Search(text, role, now)
 }
 
 func (p policies) Categories() []string {

@@ -16,6 +16,10 @@ const (
 	KindTelegram Kind = "tg"
 	// KindResult is the result of an outbox message that asked for it, fed back by the sender.
 	KindResult Kind = "result"
+	// KindEvent is news from another chat's conversation (a ticket opened, answered,
+	// closed…), delivered by the sender from that chat's outbox (MethodDeliver). Raw is a
+	// JSON-encoded Event.
+	KindEvent Kind = "event"
 )
 
 // Update is one entry of a shard stream.
@@ -105,7 +109,19 @@ const (
 	MethodSendChatAction      = "sendChatAction"
 	MethodSendDocument        = "sendDocument"
 	MethodAnswerInlineQuery   = "answerInlineQuery"
+	MethodCopyMessage         = "copyMessage"
+	MethodCopyMessages        = "copyMessages"
+	MethodCreateForumTopic    = "createForumTopic"
+	MethodDeleteForumTopic    = "deleteForumTopic"
+	// MethodDeliver is no Bot API call: the sender appends Body to chat ChatID's shard as a
+	// KindEvent update, once per entry (deduplicated by the outbox chat and the entry ID),
+	// first drawing Event.Seq from the global counter named Counter when it is set. This is
+	// the follow-up step of DESIGN §2 for effects that live outside the committing slot.
+	MethodDeliver = "deliver"
 )
+
+// MaxCopy is how many messages one copyMessages call copies (the Bot API's limit).
+const MaxCopy = 100
 
 // MaxDocument caps the bytes of a document stored in an outbox entry (a CSV export):
 // larger files are refused when the entry is built, not when it is sent. The claim script
@@ -138,6 +154,17 @@ type Message struct {
 	InlineQueryID string         `json:"iq,omitempty"`
 	Results       []InlineResult `json:"res,omitempty"`
 	CacheTime     int            `json:"ct,omitempty"`
+
+	// FromChatID and MessageIDs name the messages copyMessage (one id) and copyMessages
+	// (ascending ids) copy; copyMessage replaces the caption of a copied media message with
+	// Text when it is set.
+	FromChatID int64 `json:"fc,omitempty"`
+	MessageIDs []int `json:"ids,omitempty"`
+	// Name is the title of the topic createForumTopic creates.
+	Name string `json:"name,omitempty"`
+	// Body and Counter describe a MethodDeliver entry.
+	Body    json.RawMessage `json:"body,omitempty"`
+	Counter string          `json:"ctr,omitempty"`
 
 	CallbackID string `json:"cb,omitempty"` // answerCallbackQuery
 	ShowAlert  bool   `json:"alert,omitempty"`
@@ -176,6 +203,20 @@ type Result struct {
 	ChatID     int64  `json:"chat"`
 	MessageID  int    `json:"msg,omitempty"`
 	ThreadID   int    `json:"thread,omitempty"`
-	// Error is set when the call failed for good (e.g. "forbidden").
-	Error string `json:"err,omitempty"`
+	// MessageIDs are the new messages of copyMessages, in the order of the copied ones.
+	MessageIDs []int `json:"ids,omitempty"`
+	// Error is set when the call failed for good (e.g. "forbidden"); Detail is then the
+	// Bot API's description, when it gave one (e.g. "Bad Request: message thread not found").
+	Error  string `json:"err,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Event is the payload of a KindEvent update.
+type Event struct {
+	// From is the chat whose outbox delivered the event.
+	From int64 `json:"from"`
+	// Seq is the number drawn from the delivering entry's Counter, 0 without one.
+	Seq int64 `json:"seq,omitempty"`
+	// Body is the event itself, opaque to the pipeline.
+	Body json.RawMessage `json:"body"`
 }

@@ -26,7 +26,7 @@ func (testPoints) Nearest(lat, lon float64, n int, at time.Time) []Near {
 // world is the world of a test: the test points and policies, the given history, a 2 h
 // window.
 func world(h []CheckIn) World {
-	return World{Points: testPoints{}, Policies: testPolicies{}, History: h, CheckInWindow: 2 * time.Hour}
+	return World{Points: testPoints{}, Policies: testPolicies{}, History: h, CheckInWindow: 2 * time.Hour, Desk: testDesk{}}
 }
 
 // testPolicies: "injury" (labour), "loan" (money), "licence" (labour, drivers'); a search

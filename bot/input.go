@@ -22,8 +22,11 @@ const (
 	// KindInline is an inline query ("@bot 社保" typed in any chat); Text is the query.
 	KindInline Kind = "inline"
 	// KindResult is the outcome of a message the bot asked to hear about (Data holds its
-	// reference, Text the error, empty when it was delivered).
+	// reference, Text the error, empty when it was delivered; Detail, ResultMessage,
+	// ResultThread and ResultIDs the rest).
 	KindResult Kind = "result"
+	// KindEvent is news from another chat's conversation (Event, EventFrom, Seq).
+	KindEvent Kind = "event"
 )
 
 // ChatType is the kind of chat an input comes from.
@@ -69,6 +72,27 @@ type Input struct {
 	Staff, Admin bool
 	// Now is the time the input is handled, in the district's time zone.
 	Now time.Time
+
+	// ChatID is the chat the input comes from.
+	ChatID int64
+	// MessageID is the message's id in its chat (messages); Caption a media message's caption.
+	MessageID int
+	Caption   string
+	// Anonymous is set when a group admin wrote as the group.
+	Anonymous bool
+
+	// Event, EventFrom and Seq describe a KindEvent input: the event, the chat that sent
+	// it, and the number drawn for it (a new ticket's).
+	Event     *TicketEvent
+	EventFrom int64
+	Seq       int64
+
+	// The outcome of a KindResult: the API's description of a failure, the new message
+	// or topic, the copies made (or, after a failed copy, the messages it was to copy).
+	Detail        string
+	ResultMessage int
+	ResultThread  int
+	ResultIDs     []int
 }
 
 // Contact is a phone contact shared in the chat.
@@ -100,6 +124,13 @@ const (
 	SendDocument ReplyKind = "document"
 	// AnswerInline answers an inline query with the policies of Items (their "Policy").
 	AnswerInline ReplyKind = "inline"
+	// CopyMessage copies message IDs[0] of chat FromChat, with Text as its caption.
+	CopyMessage ReplyKind = "copy"
+	// CopyMessages copies messages IDs of chat FromChat, as they are.
+	CopyMessages ReplyKind = "copies"
+	// CreateTopic makes a forum topic named Text; DeleteTopic deletes topic Thread.
+	CreateTopic ReplyKind = "topic"
+	DeleteTopic ReplyKind = "untopic"
 )
 
 // Fetch names data that handlers read from the store to complete a reply; Step only
@@ -137,6 +168,14 @@ type Reply struct {
 	Fetch Fetch
 	// Ref, when set, asks to hear back how the message fared, as a KindResult input.
 	Ref string
+	// Thread is the forum topic the reply goes to (0: the input's); ReplyTo a message it
+	// answers; Edit the message an EditOrigin reply edits instead of the tapped one.
+	Thread  int
+	ReplyTo int
+	Edit    int
+	// FromChat and IDs are the messages a CopyMessage(s) reply copies.
+	FromChat int64
+	IDs      []int
 }
 
 // Button is one keyboard button.
@@ -171,6 +210,13 @@ type Result struct {
 	// Query and Feedback are counted, anonymously, for the staff's statistics.
 	Query    *Query
 	Feedback *Feedback
+	// Deliver are events for other conversations (tickets' news), sent after the commit.
+	Deliver []Delivery
+	// TicketWrite replaces a ticket record of a staff group, with new index entries
+	// ("t<topic>", "m<message>") that lead to it; TicketChange is for the desk's figures.
+	TicketWrite  *Ticket
+	TicketIndex  []string
+	TicketChange *TicketChange
 }
 
 // CheckIn is one visit to a service point.

@@ -91,6 +91,7 @@ func (r *Result) meTap(in Input, w World, data string) bool {
 		if m != nil {
 			r.Forgotten = m.Role
 		}
+		r.forgetTickets(r.Profile)
 		r.Profile = Profile{Version: ProfileVersion, Lang: r.Profile.Lang}
 		r.ProfileChanged = false
 		r.Session = NewSession(in.Now)

@@ -162,6 +162,7 @@ func MessageIDs() []string {
 		MsgRegRoleRetry, MsgRegisterFirst, MsgRegisterOffer, MsgSaved, MsgStaleButton, MsgStats,
 		MsgSubscribe, MsgSubscribeSaved, MsgUnknown, MsgWelcome, MsgWelcomeBack,
 	}
+	ids = append(ids, ticketMessageIDs...)
 	for _, r := range Roles {
 		ids = append(ids, roleLabel(r))
 	}
@@ -178,12 +179,12 @@ func MessageIDs() []string {
 // Commands lists the commands Step understands in private chats, in the order a command
 // menu shows them. Their descriptions are the message ids "command_" + name.
 func Commands() []string {
-	return []string{"start", "policy", "checkin", "me", "subscribe", "help", "lang", "cancel", "forgetme"}
+	return []string{"start", "policy", "request", "mytickets", "checkin", "me", "subscribe", "help", "lang", "cancel", "forgetme"}
 }
 
 // StaffCommands lists the commands of the staff chat, for its own command menu.
 func StaffCommands() []string {
-	return []string{"stats", "export", "help"}
+	return []string{"queue", "close", "stats", "export", "help"}
 }
 
 // Supported languages, as BCP 47 tags.

@@ -88,8 +88,9 @@ func (r *Result) search(in Input, w World, text string) {
 	categories := grid(w.Policies.Categories(), 2, func(c string) Button {
 		return Button{Text: MsgButtonCategory, Args: map[string]string{"Category": c}, Data: categoryPrefix + "0:" + c}
 	})
+	askStaff := []Button{{Text: MsgButtonAskStaff, Data: dataRequest}}
 	if !good && len(ids) == 0 {
-		r.send(MsgPolicyNone, map[string]string{"Query": quote(text)}, categories)
+		r.send(MsgPolicyNone, map[string]string{"Query": quote(text)}, append([][]Button{askStaff}, categories...))
 		return
 	}
 	if !good {
@@ -102,7 +103,7 @@ func (r *Result) search(in Input, w World, text string) {
 			rows = append(rows, []Button{{Text: MsgButtonPolicy, Args: map[string]string{"N": strconv.Itoa(i + 1), "Policy": id}, Data: policyPrefix + id}})
 		}
 		r.Replies = append(r.Replies, Reply{Kind: SendNew, Text: MsgPolicyMaybe, Args: map[string]string{"Query": quote(text)},
-			Item: MsgPolicyItem, Items: items, Buttons: append(rows, categories...)})
+			Item: MsgPolicyItem, Items: items, Buttons: append(append(rows, askStaff), categories...)})
 		return
 	}
 	ids = ids[:min(len(ids), searchShown)]

@@ -35,10 +35,10 @@ func TestPolicySearch(t *testing.T) {
 					}
 				}},
 		}},
-		{"no good match is said, with the categories", consented(stranger), []turn{
+		{"no good match is said, with a way to ask staff and the categories", consented(stranger), []turn{
 			{in: from(text("今天天气怎么样")), replies: []string{MsgPolicyNone}, state: StateIdle,
 				check: func(t *testing.T, r Result) {
-					if r.Query == nil || r.Query.Found || len(r.Replies[0].Buttons) != 1 || r.Replies[0].Buttons[0][0].Data != "pc:0:labour" {
+					if r.Query == nil || r.Query.Found || len(r.Replies[0].Buttons) != 2 || r.Replies[0].Buttons[0][0].Data != dataRequest || r.Replies[0].Buttons[1][0].Data != "pc:0:labour" {
 						t.Fatalf("query %+v, buttons %+v", r.Query, r.Replies[0].Buttons)
 					}
 				}},
@@ -168,7 +168,7 @@ func TestPolicyMaybe(t *testing.T) {
 	w.Policies = maybePolicies{testPolicies{}}
 	r := Step(NewSession(now), consented(profile(LangZH, false)), from(text("loan and more")), w)
 	rep := r.Replies[0]
-	if rep.Text != MsgPolicyMaybe || len(rep.Items) != 1 || rep.Buttons[0][0].Data != "pol:loan" || rep.Buttons[1][0].Data != "pc:0:labour" {
+	if rep.Text != MsgPolicyMaybe || len(rep.Items) != 1 || rep.Buttons[0][0].Data != "pol:loan" || rep.Buttons[1][0].Data != dataRequest || rep.Buttons[2][0].Data != "pc:0:labour" {
 		t.Fatalf("reply = %+v", rep)
 	}
 	if r.Query == nil || r.Query.Found {

@@ -47,6 +47,10 @@ func (r *Result) consentTap(in Input, w World, data string) bool {
 			r.ProfileChanged = true
 		}
 		r.edit(MsgConsentThanks, nil, nil)
+		if r.Session.Data[keyAfter] == afterRequest {
+			r.requestStart(w)
+			return true
+		}
 		if v, ok := r.kept(); ok && w.Points.Exists(v.point) {
 			r.checkInAt(in, w, v)
 			return true

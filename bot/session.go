@@ -41,12 +41,18 @@ const (
 	StateOptHome     State = "opt_home"
 	// StateCheckIn means the check-in keyboard (share location, list) is shown.
 	StateCheckIn State = "checkin"
+	// A service request: picking its category, then describing it (Data "cat", "msgs",
+	// "sum"); StateTicketComment waits for a rating's comment (Data "ct", "rated").
+	StateReqCategory   State = "req_category"
+	StateReqDescribe   State = "req_describe"
+	StateTicketComment State = "ticket_comment"
 )
 
 // states lists the states this release routes.
 var states = []State{
 	StateIdle, StateChoosingLang, StateRegRole, StateRegName, StateRegPhone,
 	StateOptParty, StateOptBranch, StateOptEmployer, StateOptHome, StateCheckIn,
+	StateReqCategory, StateReqDescribe, StateTicketComment,
 }
 
 // Session is the conversation state of one chat. It expires (SessionTTL).
@@ -102,6 +108,8 @@ type Profile struct {
 	// SubsChosen; until then their role's defaults apply.
 	Subscriptions []string `json:"subs,omitempty"`
 	SubsChosen    bool     `json:"subs_chosen,omitempty"`
+	// Tickets are the user's service requests, oldest first.
+	Tickets []TicketRef `json:"tickets,omitempty"`
 
 	// unknown keeps the fields written by a newer release during a rolling deploy, so that
 	// this release re-encoding the profile does not erase them.
@@ -109,7 +117,7 @@ type Profile struct {
 }
 
 // profileKeys are the JSON keys Profile owns; every other key is kept in Profile.unknown.
-var profileKeys = []string{"v", "lang", "lang_chosen", "consent_at", "loc_consent", "member", "subs", "subs_chosen"}
+var profileKeys = []string{"v", "lang", "lang_chosen", "consent_at", "loc_consent", "member", "subs", "subs_chosen", "tickets"}
 
 // Member is a registered worker or merchant.
 type Member struct {

@@ -26,6 +26,15 @@ type World struct {
 	History []CheckIn
 	// CheckInWindow is how long a second check-in at the same point counts as the same visit.
 	CheckInWindow time.Duration
+	// Desk is the service desk; MaxOpenTickets caps a user's open tickets (0: the default).
+	Desk           Desk
+	MaxOpenTickets int
+	// In a staff group: the ticket the input concerns (nil: none), the open tickets for
+	// /queue, whether the group has forum topics, whether answers are signed with names.
+	Ticket     *Ticket
+	Queue      []Ticket
+	Forum      bool
+	StaffNames bool
 }
 
 // Points is the directory of service points.
@@ -60,12 +69,23 @@ func Step(s Session, p Profile, in Input, w World) Result {
 	r := Result{Session: s, Profile: p}
 	switch in.Chat {
 	case ChatPrivate:
-		if in.Kind == KindResult {
-			// No private conversation asks to hear about its messages yet.
+		switch in.Kind {
+		case KindResult:
+			// The only private messages the bot asks to hear about are staff answers.
+			if strings.HasPrefix(in.Data, answerRef) {
+				r.answerFailed(in)
+			}
+			return r
+		case KindEvent:
+			if in.Event != nil {
+				r.ticketEvent(in, w)
+			}
 			return r
 		}
 	case ChatGroup:
-		r.group(in)
+		if !in.Staff || !r.desk(in, w) {
+			r.group(in)
+		}
 		return r
 	default:
 		if in.Kind == KindInline {
@@ -96,6 +116,21 @@ func Step(s Session, p Profile, in Input, w World) Result {
 	}
 	if r.registering() {
 		r.registration(in, w)
+		return r
+	}
+	switch r.Session.State {
+	case StateReqDescribe:
+		r.describe(in, w)
+		return r
+	case StateReqCategory:
+		r.requestStart(w)
+		return r
+	case StateTicketComment:
+		r.comment(in)
+		return r
+	}
+	if t := r.activeTicket(); t != nil && in.Button == "" && in.Kind != KindCommand {
+		r.addToTicket(in, t)
 		return r
 	}
 	if in.Kind == KindLocation && in.Location != nil {
@@ -169,6 +204,10 @@ func (r *Result) command(in Input, w World, prev State, expired bool) {
 		r.me()
 	case "forgetme":
 		r.forgetConfirm()
+	case "request":
+		r.requestStart(w)
+	case "mytickets":
+		r.myTickets(in)
 	case "cancel":
 		switch {
 		case expired:
@@ -276,7 +315,7 @@ func (r *Result) callback(in Input, w World) {
 		r.me()
 	default:
 		// Each flow handles its own buttons and reports whether data was one of them.
-		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap, r.policyTap} {
+		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap, r.policyTap, r.requestTap} {
 			if tap(in, w, data) {
 				return
 			}
@@ -351,6 +390,7 @@ func (st State) known() bool { return slices.Contains(states, st) }
 func menu() [][]Button {
 	return [][]Button{
 		{{Text: MsgButtonPolicies, Data: dataPolicies}, {Text: MsgButtonSubscribe, Data: dataSubscribe}},
+		{{Text: MsgButtonRequest, Data: dataRequest}, {Text: MsgButtonMyTickets, Data: dataMyTickets}},
 		{{Text: MsgButtonCheckIn, Data: dataCheckIn}, {Text: MsgButtonMe, Data: dataMe}},
 		{{Text: MsgButtonHelp, Data: dataHelp}, {Text: MsgButtonLang, Data: dataLang}},
 	}

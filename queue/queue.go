@@ -209,6 +209,8 @@ type Result struct {
 	// Bot API's description, when it gave one (e.g. "Bad Request: message thread not found").
 	Error  string `json:"err,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Failed are the messages a failed copyMessage or copyMessages was to copy.
+	Failed []int `json:"failed,omitempty"`
 }
 
 // Event is the payload of a KindEvent update.

@@ -1,0 +1,81 @@
+package bot
+
+// Message ids of service requests and the staff desk.
+const (
+	MsgButtonAskStaff       = "button_ask_staff"
+	MsgButtonCancelRequest  = "button_cancel_request"
+	MsgButtonCanned         = "button_canned"
+	MsgButtonCloseN         = "button_close_n"
+	MsgButtonCloseTicket    = "button_close_ticket"
+	MsgButtonFocusN         = "button_focus_n"
+	MsgButtonMyTickets      = "button_my_tickets"
+	MsgButtonReopen         = "button_reopen"
+	MsgButtonReopenN        = "button_reopen_n"
+	MsgButtonReqCategory    = "button_req_category"
+	MsgButtonRequest        = "button_request"
+	MsgButtonStars          = "button_stars"
+	MsgButtonSubmit         = "button_submit"
+	MsgButtonTake           = "button_take"
+	MsgDeskAlreadyClosed    = "desk_already_closed"
+	MsgDeskAnonymous        = "desk_anonymous"
+	MsgDeskCannedSent       = "desk_canned_sent"
+	MsgDeskCard             = "desk_card"
+	MsgDeskClosed           = "desk_closed"
+	MsgDeskClosedByUser     = "desk_closed_by_user"
+	MsgDeskForgotten        = "desk_forgotten"
+	MsgDeskMore             = "desk_more"
+	MsgDeskNoUser           = "desk_no_user"
+	MsgDeskQueue            = "desk_queue"
+	MsgDeskQueueEmpty       = "desk_queue_empty"
+	MsgDeskQueueItem        = "desk_queue_item"
+	MsgDeskRated            = "desk_rated"
+	MsgDeskReopened         = "desk_reopened"
+	MsgDeskSLA              = "desk_sla"
+	MsgDeskTakenToast       = "desk_taken_toast"
+	MsgDeskTopic            = "desk_topic"
+	MsgDeskUndelivered      = "desk_undelivered"
+	MsgDeskYours            = "desk_yours"
+	MsgMyTicketItem         = "my_ticket_item"
+	MsgMyTickets            = "my_tickets"
+	MsgMyTicketsEmpty       = "my_tickets_empty"
+	MsgReqChosen            = "req_chosen"
+	MsgReqCategory          = "req_category"
+	MsgReqDescribe          = "req_describe"
+	MsgReqEmpty             = "req_empty"
+	MsgReqGot               = "req_got"
+	MsgReqLimit             = "req_limit"
+	MsgReqTooMany           = "req_too_many"
+	MsgTicketAdded          = "ticket_added"
+	MsgTicketAnswer         = "ticket_answer"
+	MsgTicketAnswerCaption  = "ticket_answer_caption"
+	MsgTicketCanned         = "ticket_canned"
+	MsgTicketClosed         = "ticket_closed"
+	MsgTicketClosedByYou    = "ticket_closed_by_you"
+	MsgTicketFlood          = "ticket_flood"
+	MsgTicketFocus          = "ticket_focus"
+	MsgTicketLinkHeld       = "ticket_link_held"
+	MsgTicketRated          = "ticket_rated"
+	MsgTicketReceived       = "ticket_received"
+	MsgTicketReceivedClosed = "ticket_received_closed"
+	MsgTicketReopenExpired  = "ticket_reopen_expired"
+	MsgTicketReopened       = "ticket_reopened"
+	MsgTicketRepeat         = "ticket_repeat"
+	MsgTicketTaken          = "ticket_taken"
+	MsgTicketThanks         = "ticket_thanks"
+)
+
+// ticketMessageIDs lists them, for MessageIDs.
+var ticketMessageIDs = []string{
+	MsgButtonAskStaff, MsgButtonCancelRequest, MsgButtonCanned, MsgButtonCloseN, MsgButtonCloseTicket,
+	MsgButtonFocusN, MsgButtonMyTickets, MsgButtonReopen, MsgButtonReopenN, MsgButtonReqCategory,
+	MsgButtonRequest, MsgButtonStars, MsgButtonSubmit, MsgButtonTake, MsgDeskAlreadyClosed,
+	MsgDeskAnonymous, MsgDeskCannedSent, MsgDeskCard, MsgDeskClosed, MsgDeskClosedByUser,
+	MsgDeskForgotten, MsgDeskMore, MsgDeskNoUser, MsgDeskQueue, MsgDeskQueueEmpty, MsgDeskQueueItem,
+	MsgDeskRated, MsgDeskReopened, MsgDeskSLA, MsgDeskTakenToast, MsgDeskTopic, MsgDeskUndelivered,
+	MsgDeskYours, MsgMyTicketItem, MsgMyTickets, MsgMyTicketsEmpty, MsgReqChosen, MsgReqCategory,
+	MsgReqDescribe, MsgReqEmpty, MsgReqGot, MsgReqLimit, MsgReqTooMany, MsgTicketAdded,
+	MsgTicketAnswer, MsgTicketAnswerCaption, MsgTicketCanned, MsgTicketClosed, MsgTicketClosedByYou,
+	MsgTicketFlood, MsgTicketFocus, MsgTicketLinkHeld, MsgTicketRated, MsgTicketReceived,
+	MsgTicketReceivedClosed, MsgTicketReopenExpired, MsgTicketReopened, MsgTicketRepeat,
+	MsgTicketTaken, MsgTicketThanks,
+}

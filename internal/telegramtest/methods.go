@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 type userJSON struct {
@@ -122,7 +123,7 @@ func (s *Server) handle(ctx context.Context, m *methodRule, req *request, call *
 	case "sendMessage":
 		return s.send(cs, req, func(msg *messageJSON, st *msgState) {
 			msg.Text, msg.Entities = s.formatted(p, "text", "entities")
-			st.hasText, st.text = true, hash(p["text"], p["parse_mode"], p["entities"])
+			st.kind, st.text = "text", hash(p["text"], p["parse_mode"], p["entities"])
 		})
 	case "sendPhoto":
 		return s.send(cs, req, func(msg *messageJSON, st *msgState) {
@@ -131,19 +132,22 @@ func (s *Server) handle(ctx context.Context, m *methodRule, req *request, call *
 				{FileID: f.id + "_s", FileUniqueID: f.unique + "_s", Width: 90, Height: 90},
 				{FileID: f.id, FileUniqueID: f.unique, Width: 800, Height: 800, FileSize: f.size},
 			}
+			st.kind = "photo"
 			s.caption(p, msg, st)
 		})
 	case "sendDocument":
 		return s.send(cs, req, func(msg *messageJSON, st *msgState) {
 			f := s.storeFile(req, "document", "documents/file")
 			msg.Document = &documentJSON{FileID: f.id, FileUniqueID: f.unique, FileName: f.name, MimeType: mimeType(f.name), FileSize: f.size}
+			st.kind = "document"
 			s.caption(p, msg, st)
 		})
 	case "sendLocation":
-		return s.send(cs, req, func(msg *messageJSON, _ *msgState) {
+		return s.send(cs, req, func(msg *messageJSON, st *msgState) {
 			lat, _ := strconv.ParseFloat(p["latitude"], 64)
 			lon, _ := strconv.ParseFloat(p["longitude"], 64)
 			msg.Location = &locationJSON{Latitude: lat, Longitude: lon}
+			st.kind = "location"
 		})
 	case "copyMessage":
 		from, e := s.resolveChat(p["from_chat_id"])
@@ -151,14 +155,22 @@ func (s *Server) handle(ctx context.Context, m *methodRule, req *request, call *
 			return nil, e
 		}
 		id, _ := strconv.Atoi(p["message_id"])
-		if _, ok := from.message(id); !ok {
+		orig, ok := from.message(id)
+		if !ok {
 			return nil, stateError("message to copy not found")
 		}
-		msg, e := s.send(cs, req, func(_ *messageJSON, st *msgState) { s.caption(p, &messageJSON{}, st) })
+		msg, e := s.send(cs, req, func(_ *messageJSON, st *msgState) {
+			copied(st, orig, MessageRef{ChatID: from.chat.ID, MessageID: id})
+			if _, ok := p["caption"]; ok && st.kind != "text" {
+				s.caption(p, &messageJSON{}, st)
+			}
+		})
 		if e != nil {
 			return nil, e
 		}
 		return map[string]int{"message_id": msg.MessageID}, nil
+	case "copyMessages":
+		return s.copyMessages(cs, req)
 	case "editMessageText", "editMessageCaption", "editMessageReplyMarkup":
 		return s.edit(m.name, cs, p)
 	case "deleteMessage":
@@ -215,7 +227,10 @@ func (s *Server) generic(m *methodRule, cs *chatState, req *request) (any, *apiE
 	}
 	switch {
 	case ret == "Message" && cs != nil:
-		return s.send(cs, req, func(msg *messageJSON, st *msgState) { s.caption(req.params, msg, st) })
+		return s.send(cs, req, func(msg *messageJSON, st *msgState) {
+			st.kind = sentKind(m.name)
+			s.caption(req.params, msg, st)
+		})
 	case ret == "Boolean" || ret == "True":
 		return true, nil
 	case ret == "Integer":
@@ -247,10 +262,80 @@ func (s *Server) send(cs *chatState, req *request, fill func(*messageJSON, *msgS
 	} else {
 		msg.From = s.botJSON()
 	}
-	st := &msgState{fromBot: true, markup: hash(req.params["reply_markup"])}
+	st := &msgState{fromBot: true, thread: thread, markup: hash(req.params["reply_markup"])}
 	fill(msg, st)
 	cs.remember(msg.MessageID, st)
 	return msg, nil
+}
+
+// sentKind names what a send method without its own handler sends, as the
+// field of the Message it returns: sendVideoNote sends a "video_note".
+func sentKind(method string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimPrefix(method, "send") {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// copied makes st a copy of orig, the message ref names (nil when it is too
+// old to be remembered): the copy holds the same kind of content.
+func copied(st *msgState, orig *msgState, ref MessageRef) {
+	st.copyOf = ref
+	if orig != nil {
+		st.kind, st.text = orig.kind, orig.text
+	}
+}
+
+// copyMessages copies messages like Telegram: message_ids holds 1-100
+// strictly increasing ids, those that cannot be found are skipped, and the
+// copies keep the order of the originals.
+func (s *Server) copyMessages(cs *chatState, req *request) (any, *apiError) {
+	p := req.params
+	from, e := s.resolveChat(p["from_chat_id"])
+	if e != nil {
+		return nil, e
+	}
+	var ids []int
+	if err := json.Unmarshal([]byte(p["message_ids"]), &ids); err != nil {
+		return nil, badRequest("can't parse message_ids: " + err.Error())
+	}
+	switch {
+	case len(ids) == 0 || len(ids) > 100:
+		return nil, badRequest(fmt.Sprintf("message_ids must hold 1-100 identifiers, got %d", len(ids)))
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			return nil, badRequest("message identifiers must be specified in a strictly increasing order")
+		}
+	}
+	if _, e := s.thread(cs, p["message_thread_id"]); e != nil {
+		return nil, e
+	}
+	out := []map[string]int{}
+	for _, id := range ids {
+		orig, ok := from.message(id)
+		if !ok {
+			continue
+		}
+		msg, e := s.send(cs, req, func(_ *messageJSON, st *msgState) {
+			copied(st, orig, MessageRef{ChatID: from.chat.ID, MessageID: id})
+		})
+		if e != nil {
+			return nil, e
+		}
+		out = append(out, map[string]int{"message_id": msg.MessageID})
+	}
+	if len(out) == 0 {
+		return nil, stateError("message to copy not found")
+	}
+	return out, nil
 }
 
 // thread checks a message_thread_id: in a forum it names an open topic.
@@ -344,18 +429,19 @@ func (s *Server) edit(method string, cs *chatState, p map[string]string) (any, *
 		return nil, stateError("message to edit not found")
 	case st != nil && !st.fromBot:
 		return nil, stateError("message can't be edited")
-	case st != nil && method == "editMessageText" && !st.hasText:
+	case st != nil && method == "editMessageText" && st.kind != "text":
 		return nil, stateError("there is no text in the message to edit")
-	case st != nil && method == "editMessageCaption" && st.hasText:
+	case st != nil && method == "editMessageCaption" && st.kind == "text":
 		return nil, stateError("there is no caption in the message to edit")
 	}
-	next := msgState{fromBot: true, markup: hash(p["reply_markup"])}
+	var next msgState
 	if st != nil {
-		next.hasText, next.text = st.hasText, st.text
+		next = *st
 	}
+	next.fromBot, next.markup = true, hash(p["reply_markup"])
 	switch method {
 	case "editMessageText":
-		next.hasText, next.text = true, hash(p["text"], p["parse_mode"], p["entities"])
+		next.kind, next.text = "text", hash(p["text"], p["parse_mode"], p["entities"])
 	case "editMessageCaption":
 		next.text = hash(p["caption"], p["parse_mode"], p["caption_entities"])
 	}
@@ -496,7 +582,7 @@ func (s *Server) forumTopic(method string, cs *chatState, p map[string]string) (
 	case "reopenForumTopic":
 		t.closed = false
 	case "deleteForumTopic":
-		delete(cs.topics, id)
+		cs.deleteTopic(id)
 		return true, nil
 	}
 	if *t == before {

@@ -47,10 +47,37 @@ const keptMessages = 64
 
 type msgState struct {
 	fromBot bool
-	hasText bool // a text message, as opposed to media with a caption
+	// kind is what the message holds, as Message.Kind: "text" (editable with
+	// editMessageText), "photo", "document"…; empty when unknown.
+	kind    string
+	thread  int
 	deleted bool
 	text    uint64 // hash of the text or caption as sent, with its parse mode
 	markup  uint64 // hash of the reply_markup as sent
+	copyOf  MessageRef
+}
+
+// MessageRef names a message of a chat.
+type MessageRef struct {
+	ChatID    int64
+	MessageID int
+}
+
+// Message is what the fake remembers of a message, for a test to check what
+// a chat holds.
+type Message struct {
+	ID int
+	// Thread is the forum topic (or reply thread) the message is in; 0 for
+	// none.
+	Thread int
+	// Kind is what the message holds, named as its field in a Message of
+	// the Bot API: "text", "photo", "document", "voice", "location",
+	// "video_note"…; empty when unknown (an id reserved by a test is "text").
+	Kind    string
+	FromBot bool
+	// CopyOf is the message this one is a copy of (copyMessage,
+	// copyMessages); zero for an original.
+	CopyOf MessageRef
 }
 
 type topic struct {
@@ -152,8 +179,67 @@ func (s *Server) NewMessageID(chatID int64) int {
 	defer s.mu.Unlock()
 	cs := s.chatLocked(chatID)
 	id := cs.nextID()
-	cs.remember(id, &msgState{hasText: true})
+	cs.remember(id, &msgState{kind: "text"})
 	return id
+}
+
+// Messages returns the messages of a chat the fake remembers (the latest
+// 64) that were not deleted, in id order.
+func (s *Server) Messages(chatID int64) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := s.state.chats[chatID]
+	if cs == nil {
+		return nil
+	}
+	var out []Message
+	for id, m := range cs.msgs {
+		if !m.deleted {
+			out = append(out, Message{ID: id, Thread: m.thread, Kind: m.kind, FromBot: m.fromBot, CopyOf: m.copyOf})
+		}
+	}
+	slices.SortFunc(out, func(a, b Message) int { return a.ID - b.ID })
+	return out
+}
+
+// Topics returns the forum topics of a chat that exist, closed ones
+// included, by thread id, with their names.
+func (s *Server) Topics(chatID int64) map[int]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int]string{}
+	if cs := s.state.chats[chatID]; cs != nil {
+		for id, t := range cs.topics {
+			out[id] = t.name
+		}
+	}
+	return out
+}
+
+// DeleteTopic deletes a forum topic with its messages, as a member of staff
+// would in the app: sending into it then fails with "message thread not
+// found", and its messages can no longer be copied. Deleting a topic that
+// does not exist does nothing.
+func (s *Server) DeleteTopic(chatID int64, thread int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cs := s.state.chats[chatID]; cs != nil {
+		cs.deleteTopic(thread)
+	}
+}
+
+// deleteTopic removes a topic and marks the messages remembered in it
+// deleted.
+func (cs *chatState) deleteTopic(thread int) {
+	if _, ok := cs.topics[thread]; !ok {
+		return
+	}
+	delete(cs.topics, thread)
+	for _, m := range cs.msgs {
+		if m.thread == thread {
+			m.deleted = true
+		}
+	}
 }
 
 // chatLocked returns a chat, creating it as private or supergroup by sign.
@@ -277,6 +363,7 @@ func (s *Server) observe(kind string, raw json.RawMessage) {
 	}
 	var m struct {
 		MessageID int `json:"message_id"`
+		Thread    int `json:"message_thread_id"`
 		Chat      struct {
 			ID        int64  `json:"id"`
 			Type      string `json:"type"`
@@ -285,9 +372,9 @@ func (s *Server) observe(kind string, raw json.RawMessage) {
 			FirstName string `json:"first_name"`
 			IsForum   bool   `json:"is_forum"`
 		} `json:"chat"`
-		Text string `json:"text"`
 	}
-	if json.Unmarshal(raw, &m) != nil || m.Chat.ID == 0 {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || json.Unmarshal(raw, &fields) != nil || m.Chat.ID == 0 {
 		return
 	}
 	cs := s.state.chats[m.Chat.ID]
@@ -297,11 +384,30 @@ func (s *Server) observe(kind string, raw json.RawMessage) {
 		cs = newChatState(c)
 		s.state.chats[c.ID] = cs
 	}
-	if m.MessageID > 0 {
-		if _, ok := cs.msgs[m.MessageID]; !ok {
-			cs.remember(m.MessageID, &msgState{hasText: m.Text != ""})
+	// A user's message replaces what the fake knew of its id (an id a test
+	// reserved, an earlier version of an edited message); the bot's own
+	// messages are known better from the calls that sent them.
+	if old := cs.msgs[m.MessageID]; m.MessageID > 0 && (old == nil || !old.fromBot) {
+		cs.remember(m.MessageID, &msgState{kind: contentKind(fields), thread: m.Thread})
+	}
+}
+
+// contentKinds are the fields of a message that say what it holds, most
+// specific first: an animation also has a document, a venue a location.
+var contentKinds = []string{
+	"text", "animation", "photo", "document", "voice", "video_note", "video", "audio", "sticker",
+	"venue", "location", "contact", "poll", "dice",
+}
+
+// contentKind names what a message holds; empty for a service message or
+// one of a kind not listed.
+func contentKind(fields map[string]json.RawMessage) string {
+	for _, k := range contentKinds {
+		if _, ok := fields[k]; ok {
+			return k
 		}
 	}
+	return ""
 }
 
 // PendingUpdates returns how many pushed updates getUpdates has not confirmed.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,12 +61,20 @@ func (o Outcome) String() string {
 
 // Sent is the result of Send.
 type Sent struct {
-	Outcome    Outcome
-	MessageID  int           // sendMessage / sendDocument / editMessageText
-	ThreadID   int           // forum topic of a sent message
+	Outcome   Outcome
+	MessageID int // sendMessage / sendDocument / editMessageText / copyMessage
+	// ThreadID is the forum topic of a sent or copied message, or the topic
+	// createForumTopic created.
+	ThreadID int
+	// MessageIDs are the messages copyMessages created, in the order of the copied ones;
+	// Telegram skips messages it cannot find or copy, so there may be fewer.
+	MessageIDs []int
 	RetryAfter time.Duration // RateLimited
 	MigrateTo  int64         // Migrated
 	Status     int           // HTTP status, 0 when no response arrived
+	// Detail is the Bot API's description of a call it refused (e.g. "Bad Request: message
+	// thread not found"); empty when the call succeeded or no answer carried one.
+	Detail string
 }
 
 // notModified is how Telegram says an edit would change nothing, which is the wanted state.
@@ -73,8 +82,11 @@ const notModified = "message is not modified"
 
 // Send makes the Bot API call m describes. The error is nil exactly when Outcome is OK;
 // otherwise it describes the failure (never containing the token) and Sent.Outcome says
-// how to treat it. The call is bounded by the client's send timeout. A document that must
-// not be uploaded (no file name, empty, over queue.MaxDocument) is Failed without a call.
+// how to treat it, with Sent.Detail the Bot API's description of a refusal. The call is
+// bounded by the client's send timeout. A document that must not be uploaded (no file name,
+// empty, over queue.MaxDocument) is Failed without a call, and so is a copyMessage without
+// exactly one message id or a copyMessages without 1 to queue.MaxCopy distinct ones
+// (copyMessages sends them in ascending order, as the Bot API requires).
 func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
 	defer cancel()
@@ -125,6 +137,39 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 		_, err = c.bot.SendChatAction(ctx, &tgbot.SendChatActionParams{
 			ChatID: m.ChatID, MessageThreadID: m.ThreadID, Action: models.ChatAction(m.Action),
 		})
+	case queue.MethodCopyMessage:
+		if len(m.MessageIDs) != 1 {
+			return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: %d message ids, want one", m.Method, m.ChatID, len(m.MessageIDs))
+		}
+		var id *models.MessageID
+		id, err = c.bot.CopyMessage(ctx, copyParams(m))
+		if err == nil {
+			s.MessageID, s.ThreadID = id.ID, m.ThreadID
+		}
+	case queue.MethodCopyMessages:
+		ids := slices.Compact(slices.Sorted(slices.Values(m.MessageIDs)))
+		if len(ids) == 0 || len(ids) > queue.MaxCopy {
+			return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: %d message ids, want 1 to %d", m.Method, m.ChatID, len(ids), queue.MaxCopy)
+		}
+		var copied []models.MessageID
+		copied, err = c.bot.CopyMessages(ctx, &tgbot.CopyMessagesParams{
+			ChatID: m.ChatID, MessageThreadID: m.ThreadID, FromChatID: m.FromChatID, MessageIDs: ids,
+		})
+		if err == nil {
+			s.ThreadID = m.ThreadID
+			s.MessageIDs = make([]int, len(copied))
+			for i, id := range copied {
+				s.MessageIDs[i] = id.ID
+			}
+		}
+	case queue.MethodCreateForumTopic:
+		var topic *models.ForumTopic
+		topic, err = c.bot.CreateForumTopic(ctx, &tgbot.CreateForumTopicParams{ChatID: m.ChatID, Name: m.Name})
+		if err == nil {
+			s.ThreadID = topic.MessageThreadID
+		}
+	case queue.MethodDeleteForumTopic:
+		_, err = c.bot.DeleteForumTopic(ctx, &tgbot.DeleteForumTopicParams{ChatID: m.ChatID, MessageThreadID: m.ThreadID})
 	default:
 		return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: unknown method", m.Method, m.ChatID)
 	}
@@ -133,6 +178,7 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 	if s.Outcome == OK {
 		return s, nil
 	}
+	s.Detail = p.description()
 	return s, fmt.Errorf("send %s to %d: %s: %w", m.Method, m.ChatID, s.Outcome, err)
 }
 
@@ -144,6 +190,21 @@ func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
 		ReplyParameters:    replyTo(m),
 		ReplyMarkup:        replyMarkup(m),
 	}
+}
+
+// copyParams copies m's one message into m's chat (and topic); Text, when set, replaces
+// the caption of a copied media message.
+func copyParams(m queue.Message) *tgbot.CopyMessageParams {
+	params := &tgbot.CopyMessageParams{
+		ChatID: m.ChatID, MessageThreadID: m.ThreadID, FromChatID: m.FromChatID, MessageID: m.MessageIDs[0],
+	}
+	if m.Text != "" {
+		params.Caption, params.ParseMode = m.Text, models.ParseMode(m.ParseMode)
+	}
+	if m.Inline != nil {
+		params.ReplyMarkup = inlineKeyboard(m.Inline)
+	}
+	return params
 }
 
 // checkDocument refuses a document that must not be uploaded: one without a file name (its

@@ -6,6 +6,7 @@ package tgapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -97,10 +98,51 @@ func newHTTPClient() *http.Client {
 }
 
 // probe records, for one call, what the library does not tell: whether the whole request
-// was written to the connection and which HTTP status came back.
+// was written to the connection, which HTTP status came back and the description of an
+// error answer (the library folds it into its error text in a different shape per status).
 type probe struct {
 	wrote  atomic.Bool
 	status atomic.Int32
+	desc   atomic.Pointer[string]
+}
+
+// description returns the Bot API's description of an error answer, if one came.
+func (p *probe) description() string {
+	if d := p.desc.Load(); d != nil {
+		return *d
+	}
+	return ""
+}
+
+// maxErrorBody bounds how much of an error answer is read for its description; Telegram's
+// are a few hundred bytes, and the rest of a longer body is still handed to the library.
+const maxErrorBody = 64 << 10
+
+// keepDescription reads the description of an error answer and puts the body back, read
+// part first, for the library to decode as usual.
+func (p *probe) keepDescription(resp *http.Response) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var answer struct {
+		Description string `json:"description"`
+	}
+	if json.Unmarshal(b, &answer) == nil && answer.Description != "" {
+		p.desc.Store(&answer.Description)
+	}
+	rest := io.Reader(resp.Body)
+	if err != nil {
+		rest = failedRead{err}
+	}
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), rest), resp.Body}
+}
+
+// failedRead repeats the error a body read failed with, after the part that was read.
+type failedRead struct{ err error }
+
+func (f failedRead) Read([]byte) (int, error) { return 0, f.err }
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 type probeKey struct{}
@@ -153,6 +195,9 @@ func (d probeDoer) Do(req *http.Request) (*http.Response, error) {
 	resp, err := d.c.Do(req)
 	if p != nil && resp != nil {
 		p.status.Store(int32(resp.StatusCode))
+		if resp.StatusCode != http.StatusOK {
+			p.keepDescription(resp)
+		}
 	}
 	return resp, err
 }

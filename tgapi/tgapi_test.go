@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/nanta-district/bangban/internal/telegramtest"
 	"github.com/nanta-district/bangban/queue"
 	"github.com/nanta-district/bangban/tgapi"
@@ -39,13 +41,18 @@ func TestSendClassifies(t *testing.T) {
 		want      tgapi.Outcome
 		wantRetry time.Duration
 		wantMig   int64
+		// wantDetail is the description Telegram answered a refusal with.
+		wantDetail string
 	}{
 		{name: "ok", msg: hello, want: tgapi.OK},
-		{name: "429", fault: &telegramtest.Fault{Code: 429, RetryAfter: 3}, msg: hello, want: tgapi.RateLimited, wantRetry: 3 * time.Second},
-		{name: "403", blocked: true, msg: hello, want: tgapi.Forbidden},
-		{name: "migrate", fault: &telegramtest.Fault{Code: 400, MigrateToChatID: -1009}, msg: hello, want: tgapi.Migrated, wantMig: -1009},
-		{name: "other 400", fault: &telegramtest.Fault{Code: 400}, msg: hello, want: tgapi.Failed},
-		{name: "500", fault: &telegramtest.Fault{Code: 500}, msg: hello, want: tgapi.Ambiguous},
+		{name: "429", fault: &telegramtest.Fault{Code: 429, RetryAfter: 3}, msg: hello, want: tgapi.RateLimited, wantRetry: 3 * time.Second,
+			wantDetail: "Too Many Requests: retry after 3"},
+		{name: "403", blocked: true, msg: hello, want: tgapi.Forbidden, wantDetail: "Forbidden: bot was blocked by the user"},
+		{name: "migrate", fault: &telegramtest.Fault{Code: 400, MigrateToChatID: -1009}, msg: hello, want: tgapi.Migrated, wantMig: -1009,
+			wantDetail: "Bad Request: group chat was upgraded to a supergroup chat"},
+		{name: "other 400", fault: &telegramtest.Fault{Code: 400, Description: "Bad Request: message thread not found"}, msg: hello, want: tgapi.Failed,
+			wantDetail: "Bad Request: message thread not found"},
+		{name: "500", fault: &telegramtest.Fault{Code: 500}, msg: hello, want: tgapi.Ambiguous, wantDetail: "Internal Server Error"},
 		{name: "502 html", fault: &telegramtest.Fault{Code: 502, HTML: true}, msg: hello, want: tgapi.Ambiguous},
 		{name: "dropped connection", fault: &telegramtest.Fault{Drop: true}, msg: hello, want: tgapi.Ambiguous},
 		{name: "timeout", fault: &telegramtest.Fault{Delay: 2 * time.Second}, msg: hello, want: tgapi.Ambiguous},
@@ -59,8 +66,8 @@ func TestSendClassifies(t *testing.T) {
 			Reply: [][]queue.Button{{{Text: "phone", RequestContact: true}}}}, want: tgapi.OK},
 		{name: "remove keyboard", msg: queue.Message{ID: "7", Method: queue.MethodSendMessage, ChatID: user, Text: "thanks", RemoveKeyboard: true}, want: tgapi.OK},
 		{name: "document", msg: doc, want: tgapi.OK},
-		{name: "document 403", blocked: true, msg: doc, want: tgapi.Forbidden},
-		{name: "document 500", fault: &telegramtest.Fault{Code: 500}, msg: doc, want: tgapi.Ambiguous},
+		{name: "document 403", blocked: true, msg: doc, want: tgapi.Forbidden, wantDetail: "Forbidden: bot was blocked by the user"},
+		{name: "document 500", fault: &telegramtest.Fault{Code: 500}, msg: doc, want: tgapi.Ambiguous, wantDetail: "Internal Server Error"},
 		{name: "document dropped", fault: &telegramtest.Fault{Drop: true}, msg: doc, want: tgapi.Ambiguous},
 	}
 	for _, tt := range tests {
@@ -84,6 +91,9 @@ func TestSendClassifies(t *testing.T) {
 			}
 			if got.RetryAfter != tt.wantRetry || got.MigrateTo != tt.wantMig {
 				t.Errorf("Send retry_after, migrate = %v, %d; want %v, %d", got.RetryAfter, got.MigrateTo, tt.wantRetry, tt.wantMig)
+			}
+			if got.Detail != tt.wantDetail {
+				t.Errorf("Send detail = %q, want %q", got.Detail, tt.wantDetail)
 			}
 			if tt.want == tgapi.OK && (tt.msg.Method == queue.MethodSendMessage || tt.msg.Method == queue.MethodSendDocument) && got.MessageID == 0 {
 				t.Errorf("Send(%s) message id = 0, want the new message's id", tt.msg.Method)
@@ -176,6 +186,22 @@ func TestSendDocumentRefusedWithoutCall(t *testing.T) {
 				t.Errorf("Send(%s) made %d calls, want none", tt.name, len(calls))
 			}
 		})
+	}
+}
+
+// TestErrorDescriptionOverLongBody checks that a long error answer still reaches the library
+// whole, past the part read for its description.
+func TestErrorDescriptionOverLongBody(t *testing.T) {
+	desc := "Bad Request: " + strings.Repeat("x", 100<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 400, "description": desc})
+	}))
+	defer srv.Close()
+	got, err := newClient(t, srv.URL).Send(context.Background(), queue.Message{ID: "1", Method: queue.MethodSendMessage, ChatID: 1, Text: "hi"})
+	if got.Outcome != tgapi.Failed || err == nil || !strings.HasSuffix(err.Error(), "xxx") {
+		t.Errorf("Send = %v, %.80v; want Failed with the whole description in the error", got.Outcome, err)
 	}
 }
 
@@ -361,5 +387,124 @@ func TestRequestsAreBuffered(t *testing.T) {
 	}
 	if chunked.Load() || length.Load() <= 0 {
 		t.Errorf("request sent chunked %v with Content-Length %d, want one buffered body", chunked.Load(), length.Load())
+	}
+}
+
+// TestSendCopiesAndTopics opens a ticket as the staff desk does: a topic, the user's
+// messages copied into it, then the topic deleted.
+func TestSendCopiesAndTopics(t *testing.T) {
+	const user, staff = 42, -1001234567890
+	srv := telegramtest.New(telegramtest.WithTB(t))
+	t.Cleanup(srv.Close)
+	srv.AddChat(telegramtest.Chat{ID: staff, Title: "Staff", IsForum: true, CanManageTopics: true})
+	var ids []int
+	for i, content := range []string{`"text":"hello"`, `"photo":[{"file_id":"p","file_unique_id":"u","width":9,"height":9}]`, `"voice":{"file_id":"v","file_unique_id":"w","duration":1}`} {
+		id := srv.NewMessageID(user)
+		if _, err := srv.PushUpdate(fmt.Appendf(nil, `{"message":{"message_id":%d,"date":1,"chat":{"id":%d,"type":"private"},%s}}`, id, user, content)); err != nil {
+			t.Fatalf("PushUpdate(%d): %v", i, err)
+		}
+		ids = append(ids, id)
+	}
+	c := newClient(t, srv.URL())
+	ctx := context.Background()
+
+	topic, err := c.Send(ctx, queue.Message{ID: "1", Method: queue.MethodCreateForumTopic, ChatID: staff, Name: "#7 Somchai"})
+	if err != nil || topic.ThreadID == 0 {
+		t.Fatalf("Send(createForumTopic) = %+v, %v; want a thread id", topic, err)
+	}
+	if got := srv.Topics(staff); got[topic.ThreadID] != "#7 Somchai" || len(got) != 1 {
+		t.Errorf("topics after createForumTopic = %v, want %d: #7 Somchai", got, topic.ThreadID)
+	}
+
+	card := queue.Message{ID: "2", Method: queue.MethodCopyMessage, ChatID: staff, ThreadID: topic.ThreadID, FromChatID: user,
+		MessageIDs: []int{ids[1]}, Text: "<b>#7</b> photo", ParseMode: "HTML", Inline: [][]queue.Button{{{Text: "Take", Data: "take:7"}}}}
+	one, err := c.Send(ctx, card)
+	if err != nil || one.MessageID == 0 || one.ThreadID != topic.ThreadID {
+		t.Fatalf("Send(copyMessage) = %+v, %v; want a message in thread %d", one, err, topic.ThreadID)
+	}
+	plain := queue.Message{ID: "3", Method: queue.MethodCopyMessage, ChatID: staff, ThreadID: topic.ThreadID, FromChatID: user, MessageIDs: []int{ids[0]}}
+	if _, err := c.Send(ctx, plain); err != nil {
+		t.Fatalf("Send(copyMessage without caption): %v", err)
+	}
+	calls := srv.CallsFor("copyMessage")
+	wantParams := []map[string]string{
+		{"chat_id": fmt.Sprint(staff), "message_thread_id": fmt.Sprint(topic.ThreadID), "from_chat_id": fmt.Sprint(user),
+			"message_id": fmt.Sprint(ids[1]), "caption": card.Text, "parse_mode": "HTML",
+			"reply_markup": `{"inline_keyboard":[[{"text":"Take","callback_data":"take:7"}]]}`},
+		{"chat_id": fmt.Sprint(staff), "message_thread_id": fmt.Sprint(topic.ThreadID), "from_chat_id": fmt.Sprint(user),
+			"message_id": fmt.Sprint(ids[0])},
+	}
+	if len(calls) != len(wantParams) {
+		t.Fatalf("copyMessage calls = %d, want %d", len(calls), len(wantParams))
+	}
+	for i, w := range wantParams {
+		if diff := cmp.Diff(w, calls[i].Params); diff != "" {
+			t.Errorf("copyMessage #%d params (-want +got):\n%s", i+1, diff)
+		}
+	}
+
+	// Ids out of order go ascending, as the Bot API requires; the copies come back in that order.
+	many, err := c.Send(ctx, queue.Message{ID: "4", Method: queue.MethodCopyMessages, ChatID: staff, ThreadID: topic.ThreadID,
+		FromChatID: user, MessageIDs: []int{ids[2], ids[0], ids[1]}})
+	if err != nil {
+		t.Fatalf("Send(copyMessages): %v", err)
+	}
+	cm := srv.CallsFor("copyMessages")
+	if len(cm) != 1 || cm[0].Params["message_ids"] != fmt.Sprintf("[%d,%d,%d]", ids[0], ids[1], ids[2]) ||
+		cm[0].Params["message_thread_id"] != fmt.Sprint(topic.ThreadID) || cm[0].Params["from_chat_id"] != fmt.Sprint(user) {
+		t.Fatalf("copyMessages calls = %+v, want one with ids %v ascending into thread %d", cm, ids, topic.ThreadID)
+	}
+	var copies []int
+	for _, m := range srv.Messages(staff) {
+		if m.CopyOf.ChatID == user && m.ID > one.MessageID+1 {
+			copies = append(copies, m.ID)
+		}
+	}
+	if len(copies) != 3 || !cmp.Equal(many.MessageIDs, copies) || many.ThreadID != topic.ThreadID {
+		t.Errorf("Send(copyMessages) ids, thread = %v, %d; want %v, %d", many.MessageIDs, many.ThreadID, copies, topic.ThreadID)
+	}
+
+	if _, err := c.Send(ctx, queue.Message{ID: "5", Method: queue.MethodDeleteForumTopic, ChatID: staff, ThreadID: topic.ThreadID}); err != nil {
+		t.Fatalf("Send(deleteForumTopic): %v", err)
+	}
+	if got := srv.Topics(staff); len(got) != 0 {
+		t.Errorf("topics after deleteForumTopic = %v, want none", got)
+	}
+	late, err := c.Send(ctx, queue.Message{ID: "6", Method: queue.MethodSendMessage, ChatID: staff, ThreadID: topic.ThreadID, Text: "reply"})
+	if late.Outcome != tgapi.Failed || err == nil || late.Detail != "Bad Request: message thread not found" {
+		t.Errorf("Send into a deleted topic = %+v, %v; want Failed, detail Bad Request: message thread not found", late, err)
+	}
+}
+
+func TestSendCopiesRefusedWithoutCall(t *testing.T) {
+	tests := []struct {
+		name string
+		m    queue.Message
+		want string
+	}{
+		{"copyMessage of two", queue.Message{Method: queue.MethodCopyMessage, MessageIDs: []int{1, 2}}, "2 message ids, want one"},
+		{"copyMessage of none", queue.Message{Method: queue.MethodCopyMessage}, "0 message ids, want one"},
+		{"copyMessages of none", queue.Message{Method: queue.MethodCopyMessages}, "0 message ids, want 1 to 100"},
+		{"copyMessages over the cap", queue.Message{Method: queue.MethodCopyMessages, MessageIDs: func() []int {
+			ids := make([]int, queue.MaxCopy+1)
+			for i := range ids {
+				ids[i] = i + 1
+			}
+			return ids
+		}()}, "101 message ids, want 1 to 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := telegramtest.New(telegramtest.WithTB(t))
+			t.Cleanup(srv.Close)
+			tt.m.ID, tt.m.ChatID, tt.m.FromChatID = "1", -100, 42
+			got, err := newClient(t, srv.URL()).Send(context.Background(), tt.m)
+			if got.Outcome != tgapi.Failed || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Send(%s) = %v, %v; want Failed with %q", tt.name, got.Outcome, err, tt.want)
+			}
+			if calls := srv.Calls(); len(calls) != 0 {
+				t.Errorf("Send(%s) made %d calls, want none", tt.name, len(calls))
+			}
+		})
 	}
 }

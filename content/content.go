@@ -1,6 +1,6 @@
 // Package content loads the district's editable content (service points, policies,
-// their categories and search synonyms) from CONTENT_DIR or the embedded demo set,
-// and validates it.
+// their categories, search synonyms, and the service desk's request categories and
+// canned answers) from CONTENT_DIR or the embedded demo set, and validates it.
 package content
 
 import (
@@ -42,6 +42,8 @@ type Content struct {
 	// Synonyms are groups of search terms that mean the same, in file order, each
 	// term trimmed and lower-cased.
 	Synonyms [][]string
+	Desk     Desk     // from categories.yaml
+	Canned   []Canned // in file order
 	// Hash identifies the loaded files' contents: the first 12 hex digits of a SHA-256.
 	Hash string
 
@@ -50,10 +52,12 @@ type Content struct {
 
 // Load reads and validates the content in dir, or the embedded demo content when dir
 // is "". points.yaml is required; policies/*.md (only names of a-z, 0-9 and -) are
-// optional, but need policy_categories.yaml; synonyms.yaml is optional. Invalid
-// content returns a Problems error listing everything wrong, each with its file and
-// line: points.yaml's, policy_categories.yaml's, synonyms.yaml's, then each policy's
-// in file name order. Other errors are failures to read.
+// optional, but need policy_categories.yaml; synonyms.yaml, categories.yaml (the
+// service desk) and canned.yaml are optional, and none of them is taken from the demo
+// when missing. Invalid content returns a Problems error listing everything wrong,
+// each with its file and line: points.yaml's, policy_categories.yaml's,
+// synonyms.yaml's, categories.yaml's, canned.yaml's, then each policy's in file name
+// order. Other errors are failures to read.
 func Load(dir string) (*Content, error) {
 	fsys := demo
 	if dir != "" {
@@ -100,6 +104,28 @@ func Load(dir string) (*Content, error) {
 	default:
 		var probs Problems
 		c.Synonyms, probs = parseSynonyms(synonymsFile, data)
+		l.probs = append(l.probs, probs...)
+	}
+
+	data, err = l.read(deskFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		var probs Problems
+		c.Desk, probs = parseDesk(deskFile, data)
+		l.probs = append(l.probs, probs...)
+	}
+
+	data, err = l.read(cannedFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		var probs Problems
+		c.Canned, probs = parseCanned(cannedFile, data, c.Desk.Categories)
 		l.probs = append(l.probs, probs...)
 	}
 

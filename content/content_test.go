@@ -430,7 +430,8 @@ func TestExport(t *testing.T) {
 		t.Errorf("Export did not write the notes next to the policies: %v", err)
 	}
 
-	// An edited file is never overwritten.
+	// An edited file is never overwritten, and the refusal names it.
+	dir = t.TempDir()
 	path := filepath.Join(dir, "points.yaml")
 	if err := os.WriteFile(path, []byte("points: []\n"), 0o644); err != nil {
 		t.Fatal(err)

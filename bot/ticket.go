@@ -181,6 +181,10 @@ func (r *Result) requestStart(w World) {
 		r.privacy()
 		return
 	}
+	if len(w.Desk.Categories()) == 0 {
+		r.send(MsgReqUnavailable, nil, menu())
+		return
+	}
 	if n := r.openTickets(); n >= w.maxOpen() {
 		r.send(MsgReqLimit, map[string]string{"Max": strconv.Itoa(w.maxOpen())},
 			[][]Button{{{Text: MsgButtonMyTickets, Data: dataMyTickets}}, {{Text: MsgButtonMenu, Data: dataMenu}}})

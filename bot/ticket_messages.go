@@ -45,6 +45,7 @@ const (
 	MsgReqGot               = "req_got"
 	MsgReqLimit             = "req_limit"
 	MsgReqTooMany           = "req_too_many"
+	MsgReqUnavailable       = "req_unavailable"
 	MsgTicketAdded          = "ticket_added"
 	MsgTicketAnswer         = "ticket_answer"
 	MsgTicketAnswerCaption  = "ticket_answer_caption"
@@ -73,7 +74,7 @@ var ticketMessageIDs = []string{
 	MsgDeskForgotten, MsgDeskMore, MsgDeskNoUser, MsgDeskQueue, MsgDeskQueueEmpty, MsgDeskQueueItem,
 	MsgDeskRated, MsgDeskReopened, MsgDeskSLA, MsgDeskTakenToast, MsgDeskTopic, MsgDeskUndelivered,
 	MsgDeskYours, MsgMyTicketItem, MsgMyTickets, MsgMyTicketsEmpty, MsgReqChosen, MsgReqCategory,
-	MsgReqDescribe, MsgReqEmpty, MsgReqGot, MsgReqLimit, MsgReqTooMany, MsgTicketAdded,
+	MsgReqDescribe, MsgReqEmpty, MsgReqGot, MsgReqLimit, MsgReqTooMany, MsgReqUnavailable, MsgTicketAdded,
 	MsgTicketAnswer, MsgTicketAnswerCaption, MsgTicketCanned, MsgTicketClosed, MsgTicketClosedByYou,
 	MsgTicketFlood, MsgTicketFocus, MsgTicketLinkHeld, MsgTicketRated, MsgTicketReceived,
 	MsgTicketReceivedClosed, MsgTicketReopenExpired, MsgTicketReopened, MsgTicketRepeat,

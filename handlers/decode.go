@@ -52,22 +52,35 @@ type lenientUpdate struct {
 }
 
 type lenientMessage struct {
-	ID              int              `json:"message_id"`
-	Date            int              `json:"date"`
-	MessageThreadID int              `json:"message_thread_id"`
-	IsTopicMessage  bool             `json:"is_topic_message"`
-	From            *models.User     `json:"from"`
-	Chat            models.Chat      `json:"chat"`
-	Text            string           `json:"text"`
-	Contact         *models.Contact  `json:"contact"`
-	Location        *models.Location `json:"location"`
+	ID              int          `json:"message_id"`
+	Date            int          `json:"date"`
+	MessageThreadID int          `json:"message_thread_id"`
+	IsTopicMessage  bool         `json:"is_topic_message"`
+	From            *models.User `json:"from"`
+	Chat            models.Chat  `json:"chat"`
+	Text            string       `json:"text"`
+	Caption         string       `json:"caption"`
+	SenderChat      *models.Chat `json:"sender_chat"`
+	ReplyTo         *struct {
+		ID int `json:"message_id"`
+	} `json:"reply_to_message"`
+	Contact  *models.Contact  `json:"contact"`
+	Location *models.Location `json:"location"`
 }
 
 func (m *lenientMessage) message() *models.Message {
 	return &models.Message{
 		ID: m.ID, Date: m.Date, MessageThreadID: m.MessageThreadID, IsTopicMessage: m.IsTopicMessage,
-		From: m.From, Chat: m.Chat, Text: m.Text, Contact: m.Contact, Location: m.Location,
+		From: m.From, Chat: m.Chat, Text: m.Text, Caption: m.Caption, SenderChat: m.SenderChat,
+		Contact: m.Contact, Location: m.Location, ReplyToMessage: m.replyTo(),
 	}
+}
+
+func (m *lenientMessage) replyTo() *models.Message {
+	if m.ReplyTo == nil {
+		return nil
+	}
+	return &models.Message{ID: m.ReplyTo.ID}
 }
 
 func (l *lenientUpdate) update() *models.Update {
@@ -112,7 +125,8 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 		return bot.Input{}, origin{}, false
 	}
 	in := bot.Input{Chat: chatType(m.Chat.Type), Now: h.now().In(h.loc), Kind: bot.KindOther,
-		Staff: slices.Contains(h.staff, m.Chat.ID)}
+		Staff: slices.Contains(h.staff, m.Chat.ID), ChatID: m.Chat.ID, MessageID: m.ID, Caption: m.Caption,
+		Anonymous: m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID}
 	if m.From != nil {
 		in.LanguageCode, in.Name, in.FromID = m.From.LanguageCode, m.From.FirstName, m.From.ID
 		in.Admin = slices.Contains(h.admins, m.From.ID)
@@ -132,7 +146,11 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 		in.Kind = bot.KindLocation
 		in.Location = &bot.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude}
 	}
-	return in, origin{chatID: m.Chat.ID, threadID: threadID(m)}, true
+	o := origin{chatID: m.Chat.ID, threadID: threadID(m)}
+	if r := m.ReplyToMessage; r != nil && !m.IsTopicMessage {
+		o.replyTo = r.ID
+	}
+	return in, o, true
 }
 
 // parseCommand splits "/name@bot args". It reads the text rather than the bot_command

@@ -45,6 +45,7 @@ type Handler struct {
 	reader   Reader
 	// initial is the content New starts with (WithContent), else the embedded demo.
 	initial *content.Content
+	desk    DeskConfig
 }
 
 // Option configures a Handler.
@@ -142,8 +143,11 @@ func (h *Handler) cnt() *content.Content { return h.lib.Load().c }
 // our side (a locale text that does not render) or a store read that failed, and is worth
 // retrying and dead-lettering.
 func (h *Handler) Handle(ctx context.Context, u queue.Update, st queue.State) (queue.Effects, error) {
-	if u.Kind == queue.KindResult {
+	switch u.Kind {
+	case queue.KindResult:
 		return h.result(ctx, u, st)
+	case queue.KindEvent:
+		return h.event(ctx, u, st)
 	}
 	if u.Kind != queue.KindTelegram {
 		return queue.Effects{}, nil
@@ -181,8 +185,12 @@ func (h *Handler) result(ctx context.Context, u queue.Update, st queue.State) (q
 	if json.Unmarshal(u.Raw, &res) != nil {
 		return queue.Effects{}, nil
 	}
-	in := bot.Input{Kind: bot.KindResult, Chat: bot.ChatPrivate, Data: res.MessageRef, Text: res.Error,
-		Now: h.now().In(h.loc), Staff: slices.Contains(h.staff, u.ChatID)}
+	in := bot.Input{Kind: bot.KindResult, Chat: bot.ChatPrivate, ChatID: u.ChatID, Data: res.MessageRef, Text: res.Error,
+		Now: h.now().In(h.loc), Staff: slices.Contains(h.staff, u.ChatID), Detail: res.Detail,
+		ResultMessage: res.MessageID, ResultThread: res.ThreadID, ResultIDs: res.MessageIDs}
+	if res.Error != "" {
+		in.ResultIDs = res.Failed
+	}
 	if u.ChatID < 0 {
 		in.Chat = bot.ChatGroup
 	}
@@ -199,6 +207,8 @@ type origin struct {
 	messageID int
 	// inlineID is set for an inline query; it is answered with articles.
 	inlineID string
+	// replyTo is the message a message replies to (outside forum topics).
+	replyTo int
 }
 
 func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, cq *models.CallbackQuery) (queue.Effects, error) {
@@ -223,6 +233,7 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 		in.Chat = chatType(m.InaccessibleMessage.Chat.Type)
 	}
 	in.Staff = slices.Contains(h.staff, o.chatID)
+	in.ChatID = o.chatID
 	// A tap on a message sent through inline mode has no chat: bot.ChatOther makes Step
 	// ignore it, and the query is still answered so the button stops spinning.
 	return h.step(ctx, u, st, in, o)
@@ -231,7 +242,11 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 // step runs the conversation and turns its result into effects.
 func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in bot.Input, o origin) (queue.Effects, error) {
 	lib := h.lib.Load()
-	w := bot.World{Points: points{lib.c}, Policies: policies{lib.c, lib.ix}, History: history(st.History), CheckInWindow: h.window}
+	w := bot.World{Points: points{lib.c}, Policies: policies{lib.c, lib.ix}, History: history(st.History), CheckInWindow: h.window,
+		Desk: desk{lib.c, h.desk.StaffChat}, MaxOpenTickets: h.desk.MaxOpen}
+	if err := h.deskWorld(ctx, in, messageRefs{thread: o.threadID, replyTo: o.replyTo}, &w); err != nil {
+		return queue.Effects{}, fmt.Errorf("load ticket for update %s: %w", u.StreamID, err)
+	}
 	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
 	var eff queue.Effects
 	switch {
@@ -259,6 +274,9 @@ func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in b
 		return queue.Effects{}, fmt.Errorf("render replies to update %d: %w", u.UpdateID, err)
 	}
 	eff.Outbox = out
+	if err := h.tickets(u, res, &eff); err != nil {
+		return queue.Effects{}, err
+	}
 	return eff, nil
 }
 

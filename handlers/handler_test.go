@@ -42,11 +42,13 @@ func encode(t *testing.T, v interface{ Encode() ([]byte, error) }) []byte {
 var (
 	menuZH = [][]queue.Button{
 		{{Text: "📚 政策查询", Data: "menu:policy"}, {Text: "🔔 订阅通知", Data: "sub:menu"}},
+		{{Text: "🙋 找工作人员", Data: "rq:new"}, {Text: "🎫 我的请求", Data: "rq:mine"}},
 		{{Text: "📍 签到", Data: "menu:checkin"}, {Text: "👤 我的", Data: "menu:me"}},
 		{{Text: "❓ 帮助", Data: "menu:help"}, {Text: "🌐 语言 / Language", Data: "menu:lang"}},
 	}
 	menuEN = [][]queue.Button{
 		{{Text: "📚 Policies", Data: "menu:policy"}, {Text: "🔔 Notices", Data: "sub:menu"}},
+		{{Text: "🙋 Ask staff", Data: "rq:new"}, {Text: "🎫 My requests", Data: "rq:mine"}},
 		{{Text: "📍 Check in", Data: "menu:checkin"}, {Text: "👤 Me", Data: "menu:me"}},
 		{{Text: "❓ Help", Data: "menu:help"}, {Text: "🌐 Language / 语言", Data: "menu:lang"}},
 	}

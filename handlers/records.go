@@ -21,6 +21,10 @@ const (
 	statQueries   = "q:"
 	statNoResults = "q0:"
 	statFeedback  = "fb:"
+	// Tickets opened and closed by request category, and ratings ("sum", "n"), per day.
+	statTicketsOpened = "tko:"
+	statTicketsClosed = "tkc:"
+	statTicketRatings = "tkr:"
 	// statDays is how long day buckets live: /stats looks back 30 days.
 	statDays = 40
 )

@@ -38,11 +38,24 @@ var handlerIDs = []string{
 	msgHoursToday, msgHoursClosed, msgHoursAllDay, msgListSep, msgStatsMember, msgStatsPoint, msgExportHeader,
 	msgMetaIssuer, msgMetaNumber, msgMetaIssued, msgMetaEffective, msgMetaExpired, msgUnverified, msgSection,
 	msgSource, msgMore, msgInlineCard, msgStatsQuery, msgStatsNone,
+	"ticket_status_pending", "ticket_status_open", "ticket_status_taken", "ticket_status_answered",
+	"ticket_status_closed", "ticket_turn_staff", "ticket_turn_user",
 }
 
 // inlineCacheSeconds is how long Telegram may reuse an inline answer for the same query
 // of the same user (answers are personal: they depend on the user's role).
 const inlineCacheSeconds = 300
+
+// maxTopicName is the longest forum topic name Telegram accepts, in characters.
+const maxTopicName = 128
+
+// truncateRunes cuts s to n characters.
+func truncateRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
 
 // timeLayout shows times to users, in the district's time zone.
 const timeLayout = "2006-01-02 15:04"
@@ -112,6 +125,27 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 				args = map[string]string{"Max": strconv.Itoa(queue.MaxDocument >> 20)}
 			}
 		}
+		switch r.Kind {
+		case bot.CopyMessages:
+			add(queue.Message{Method: queue.MethodCopyMessages, ChatID: r.To, ThreadID: r.Thread, FromChatID: r.FromChat,
+				MessageIDs: r.IDs, WantResult: r.Ref != "", Ref: r.Ref})
+			continue
+		case bot.DeleteTopic:
+			add(queue.Message{Method: queue.MethodDeleteForumTopic, ChatID: r.To, ThreadID: r.Thread})
+			continue
+		case bot.CreateTopic:
+			plain, err := h.expand(loc, r.Args, func(s string) string { return s })
+			if err != nil {
+				return nil, err
+			}
+			name, err := loc.renderSafe(r.Text, plain)
+			if err != nil {
+				return nil, err
+			}
+			add(queue.Message{Method: queue.MethodCreateForumTopic, ChatID: r.To, Name: truncateRunes(name, maxTopicName),
+				WantResult: r.Ref != "", Ref: r.Ref})
+			continue
+		}
 		texts := []string{}
 		if r.Text == bot.MsgPolicyCard {
 			// A long card goes out as several messages; the buttons come with the last.
@@ -141,7 +175,15 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 		if m.Reply, err = h.keyboard(loc, r.Keyboard); err != nil {
 			return nil, err
 		}
+		if r.Thread != 0 {
+			m.ThreadID = r.Thread
+		}
+		m.MessageID = r.ReplyTo
 		switch {
+		case r.Kind == bot.EditOrigin && r.Edit != 0:
+			m.Method, m.MessageID, m.ThreadID = queue.MethodEditMessageText, r.Edit, 0
+		case r.Kind == bot.CopyMessage:
+			m.Method, m.FromChatID, m.MessageIDs = queue.MethodCopyMessage, r.FromChat, r.IDs
 		case r.Kind == bot.EditOrigin && o.messageID != 0:
 			m.Method, m.MessageID, m.ThreadID = queue.MethodEditMessageText, o.messageID, 0
 		case r.Kind == bot.SendDocument:
@@ -228,6 +270,25 @@ func (h *Handler) expand(loc localizer, raw map[string]string, esc func(string) 
 			if c, ok := h.cnt().Category(v); ok {
 				args["CategoryName"] = esc(c.Name.In(loc.lang))
 			}
+		case "ReqCategory":
+			args["ReqCategoryName"] = esc(v)
+			if c, ok := h.cnt().Desk.Category(v); ok {
+				args["ReqCategoryName"] = esc(c.Name.In(loc.lang))
+				args["ReqCategoryHint"] = esc(c.Hint.In(loc.lang))
+			}
+		case "Canned":
+			args["CannedTitle"], args["CannedText"] = esc(v), ""
+			for _, a := range h.cnt().Canned {
+				if a.ID == v {
+					args["CannedTitle"], args["CannedText"] = esc(a.Title.In(loc.lang)), esc(a.Text.In(loc.lang))
+				}
+			}
+		case "Status":
+			if v != "" {
+				err = label("StatusLabel", "ticket_status_"+v)
+			}
+		case "Turn":
+			err = label("TurnLabel", "ticket_turn_"+v)
 		case "At":
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				args["Time"] = t.In(h.loc).Format(timeLayout)

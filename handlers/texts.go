@@ -27,7 +27,7 @@ type texts struct {
 }
 
 // keyboardButtons are the ids of the reply-keyboard buttons that send text.
-var keyboardButtons = []string{bot.MsgButtonBack, bot.MsgButtonPointList, bot.MsgButtonBackToMenu}
+var keyboardButtons = []string{bot.MsgButtonBack, bot.MsgButtonPointList, bot.MsgButtonBackToMenu, bot.MsgButtonSubmit, bot.MsgButtonCancelRequest}
 
 // button returns the id of the reply-keyboard button labelled text, or "".
 func (t *texts) button(text string) string { return t.buttons[text] }

@@ -88,6 +88,21 @@ type Effects struct {
 	Forget bool
 	// Audit entries (JSON) are appended to the shard's audit log.
 	Audit [][]byte
+	// Ticket replaces one ticket record of the chat (a staff group), with its indexes.
+	Ticket *TicketWrite
+}
+
+// TicketWrite is a ticket record of a staff group as the commit stores it.
+type TicketWrite struct {
+	N      int64
+	Record []byte
+	// Open keeps the ticket in the group's queue, scored by Since; a closed ticket leaves it.
+	Open  bool
+	Since time.Time
+	// Opened scores the ticket in the group's list of all tickets (for exports).
+	Opened time.Time
+	// Index maps keys ("t<topic>", "m<message>") of the group to the ticket.
+	Index []string
 }
 
 // Lane is the pacing lane of an outbox message.

@@ -14,11 +14,14 @@ import (
 
 // commitScript applies one update's effects and marks it done, fenced by the lease.
 // KEYS: lease, stream, fails, session, profile, outbox, ready, unreach, history, check-in
-// log, audit, dead letters, then one statistics hash per counter.
+// log, audit, dead letters, the chat's tickets, ticket index, open tickets, all tickets,
+// then one statistics hash per counter.
 // ARGV: lease value, stream id, chat, session, session ttl ms, delete session, profile,
 // reachable (empty, 0 or 1), now ms, forget, check-in record, its score, oldest log score
-// kept, number of outbox entries, of audit entries, of counters; then the outbox entries,
-// the audit entries and, per counter, field, increment and ttl ms (0: none).
+// kept, number of outbox entries, of audit entries, of counters; ticket number (empty:
+// none), record, open (0/1), queue score, opened score, number of index keys; then the
+// outbox entries, the audit entries, the index keys and, per counter, field, increment and
+// ttl ms (0: none).
 // An entry that is no longer pending was committed already (a retried call): nothing is
 // applied twice.
 var commitScript = redis.NewScript(`
@@ -54,8 +57,8 @@ if ARGV[11] ~= '' then
   redis.call('ZADD', KEYS[10], ARGV[12], ARGV[11])
   redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[13])
 end
-local nout, naudit, ncount = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local i = 17
+local nout, naudit, ncount, nindex = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[22])
+local i = 23
 if nout > 0 then
   for j = i, i + nout - 1 do redis.call('RPUSH', KEYS[6], ARGV[j]) end
   redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[3])
@@ -65,8 +68,19 @@ for j = i, i + naudit - 1 do
   redis.call('XADD', KEYS[11], 'MAXLEN', '~', ` + auditKeptLua + `, '*', 'e', ARGV[j])
 end
 i = i + naudit
+if ARGV[17] ~= '' then
+  redis.call('HSET', KEYS[13], ARGV[17], ARGV[18])
+  if ARGV[19] == '1' then
+    redis.call('ZADD', KEYS[15], ARGV[20], ARGV[17])
+  else
+    redis.call('ZREM', KEYS[15], ARGV[17])
+  end
+  redis.call('ZADD', KEYS[16], ARGV[21], ARGV[17])
+  for j = i, i + nindex - 1 do redis.call('HSET', KEYS[14], ARGV[j], ARGV[17]) end
+end
+i = i + nindex
 for c = 1, ncount do
-  local k, a = KEYS[12 + c], i + 3 * (c - 1)
+  local k, a = KEYS[16 + c], i + 3 * (c - 1)
   redis.call('HINCRBY', k, ARGV[a], ARGV[a + 1])
   if ARGV[a + 2] ~= '0' then redis.call('PEXPIRE', k, ARGV[a + 2]) end
 end
@@ -104,11 +118,18 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		ttl = 48 * time.Hour
 	}
 	now := time.Now()
-	args := make([]any, 0, 16+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
+	args := make([]any, 0, 22+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
 	args = append(args, l.value(), u.StreamID, u.ChatID, []byte(eff.Session), ttl.Milliseconds(), flag(eff.DeleteSession),
 		[]byte(eff.Profile), reach, now.UnixMilli(), flag(eff.Forget),
 		[]byte(eff.CheckIn), eff.CheckInAt.UnixMilli(), now.Add(-CheckInRetention).UnixMilli(),
 		len(eff.Outbox), len(eff.Audit), len(eff.Counters))
+	var index []string
+	if tk := eff.Ticket; tk != nil {
+		args = append(args, tk.N, tk.Record, flag(tk.Open), tk.Since.UnixMilli(), tk.Opened.UnixMilli(), len(tk.Index))
+		index = tk.Index
+	} else {
+		args = append(args, "", "", "0", 0, 0, 0)
+	}
 	for _, m := range eff.Outbox {
 		b, err := json.Marshal(m)
 		if err != nil {
@@ -119,11 +140,16 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 	for _, a := range eff.Audit {
 		args = append(args, a)
 	}
-	keys := make([]string, 0, 12+len(eff.Counters))
+	for _, x := range index {
+		args = append(args, x)
+	}
+	keys := make([]string, 0, 16+len(eff.Counters))
 	keys = append(keys, k.lease, k.stream, k.fails,
 		chatKey(t, kindSession, u.ChatID), chatKey(t, kindProfile, u.ChatID),
 		chatKey(t, kindOutbox, u.ChatID), k.ready, k.unrch,
-		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead)
+		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead,
+		chatKey(t, kindTickets, u.ChatID), chatKey(t, kindTicketIndex, u.ChatID),
+		chatKey(t, kindTicketsOpen, u.ChatID), chatKey(t, kindTicketsAll, u.ChatID))
 	for _, c := range eff.Counters {
 		keys = append(keys, k.stat(c.Key))
 		// A TTL that is not > 0 means none: PEXPIRE with it would delete the whole hash.

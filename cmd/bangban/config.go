@@ -51,6 +51,9 @@ type config struct {
 	deadletterAfter int
 	leaseTTL        time.Duration
 	checkInWindow   time.Duration
+	// ticketsMaxOpen caps a user's open tickets; staffShowNames signs answers with names.
+	ticketsMaxOpen int
+	staffShowNames bool
 	// redisCheckSlots fails every script or transaction whose keys span hash slots.
 	redisCheckSlots       bool
 	webhookMaxConnections int
@@ -126,6 +129,8 @@ var settings = []setting{
 	{env: "REDIS_CHECK_SLOTS", def: "false", usage: "debug: refuse any script or MULTI whose keys span Redis Cluster hash slots", boolean: true},
 	{env: "LEASE_TTL", def: "5s", usage: "how long a stalled replica keeps its shards before another takes them over"},
 	{env: "CHECKIN_WINDOW", def: "2h", usage: "a second check-in at the same point within this window is the same visit"},
+	{env: "TICKETS_MAX_OPEN", def: "3", usage: "open service requests a user may have at once (1-20)"},
+	{env: "STAFF_SHOW_NAMES", def: "false", usage: "sign staff answers with the staff member's first name instead of \"Staff\"", boolean: true},
 }
 
 // flagName is the flag of an environment variable: BOT_TOKEN → bot-token.
@@ -342,6 +347,16 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	} else {
 		c.checkInWindow = d
 	}
+	if n, err := strconv.Atoi(vals["TICKETS_MAX_OPEN"]); err != nil || n < 1 || n > 20 {
+		bad("TICKETS_MAX_OPEN must be a whole number from 1 to 20")
+	} else {
+		c.ticketsMaxOpen = n
+	}
+	if b, err := strconv.ParseBool(vals["STAFF_SHOW_NAMES"]); err != nil {
+		bad("STAFF_SHOW_NAMES must be true or false")
+	} else {
+		c.staffShowNames = b
+	}
 	if c.forcePolling && c.webhookMode() {
 		bad("--force-polling is for long polling, but WEBHOOK_URL is set")
 	}
@@ -479,6 +494,8 @@ func (c config) LogValue() slog.Value {
 		slog.Int("webhook_max_connections", c.webhookMaxConnections),
 		slog.Duration("lease_ttl", c.leaseTTL),
 		slog.Duration("checkin_window", c.checkInWindow),
+		slog.Int("tickets_max_open", c.ticketsMaxOpen),
+		slog.Bool("staff_show_names", c.staffShowNames),
 		slog.Bool("ephemeral", c.ephemeral),
 		slog.Bool("force_polling", c.forcePolling),
 	)

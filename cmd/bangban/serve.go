@@ -132,9 +132,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("content: %w", err)
 	}
+	groups, forums := staffGroups(startCtx, log, api, cnt, staffChat, check)
 	h, err := handlers.New(handlers.WithUsername(username), handlers.WithLocation(cfg.location),
 		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
-		handlers.WithStaff([]int64{staffChat}, cfg.adminIDs), handlers.WithReader(st))
+		handlers.WithStaff(groups, cfg.adminIDs), handlers.WithReader(st),
+		handlers.WithDesk(handlers.DeskConfig{StaffChat: staffChat, Forums: forums, MaxOpen: cfg.ticketsMaxOpen,
+			StaffNames: cfg.staffShowNames, Tickets: st}))
 	if err != nil {
 		return err
 	}
@@ -266,6 +269,28 @@ func errString(err error, ok string) string {
 		return err.Error()
 	}
 	return ok
+}
+
+// staffGroups lists the staff groups (the default and those of request categories) and
+// those of them that have forum topics, checking each category group as the default one
+// was. Groups are read once: a reload that names a new group needs a restart to use it.
+func staffGroups(ctx context.Context, log *slog.Logger, api *tgapi.Client, cnt *content.Content, staffChat int64, check tgapi.Check) (groups, forums []int64) {
+	groups = cnt.Desk.Groups(staffChat)
+	if check.StaffChatIsForum {
+		forums = append(forums, staffChat)
+	}
+	for _, g := range groups[1:] {
+		c, err := api.SelfCheck(ctx, g)
+		if err != nil {
+			log.Error("request category group check failed: the bot may not be a member", "chat", g, "err", err, "alert", true)
+			continue
+		}
+		log.Info("request category group", "chat", g, "forum", c.StaffChatIsForum, "can_manage_topics", c.CanManageTopics)
+		if c.StaffChatIsForum {
+			forums = append(forums, g)
+		}
+	}
+	return groups, forums
 }
 
 func logSelfCheck(log *slog.Logger, c tgapi.Check, err error) {

@@ -72,6 +72,17 @@ const (
 	kindHistory = "hist"  // list of the chat's check-in records (JSON), newest first
 )
 
+// Names of the keys of deliveries (Deliver): the global counters, in the global slot as
+// s.global(counterName+name) and s.global(drawnName+name+":"+from+":"+entry id); the
+// dedupe marker of a delivered event, in the target chat's shard as
+// tag+":"+kindSeen+":"+eventSeen+from+":"+entry id (update ids, the other seen markers,
+// are numbers, so the two never meet).
+const (
+	counterName = "seq:"
+	drawnName   = "seqof:"
+	eventSeen   = "e:"
+)
+
 const groupName = "w"
 
 // streamSuffix ends the key of a shard's stream (shardKeys.stream).

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,14 +44,19 @@ const (
 	rateWindowChats = 3
 )
 
+// chatPaced are the methods paced in their target chat's scope: every call that makes a
+// message appear or change in the chat (a topic's creation posts one too).
+var chatPaced = []string{
+	queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument,
+	queue.MethodCopyMessage, queue.MethodCopyMessages, queue.MethodCreateForumTopic,
+}
+
 // ChatScope returns the pacing scope of m's target chat: "" when the call is never paced
-// (answers, chat actions, deletes), else ScopePrivate or ScopeGroup (groups, supergroups
-// and channels have negative ids). Bulk-lane messages are paced in this scope and, in
-// addition, in ScopeBulk.
+// (answers, chat actions, deletes, deliveries), else ScopePrivate or ScopeGroup (groups,
+// supergroups and channels have negative ids). Bulk-lane messages are paced in this scope
+// and, in addition, in ScopeBulk.
 func ChatScope(m queue.Message) string {
-	switch m.Method {
-	case queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument:
-	default:
+	if !slices.Contains(chatPaced, m.Method) {
 		return ""
 	}
 	if m.ChatID < 0 {
@@ -120,15 +127,107 @@ local function take(tatKey, pauseKey, interval, burst)
 end
 `
 
+// mergeLua folds a burst of copies into one call (a user's messages relayed to a ticket
+// topic one by one): merge(head, m) rewrites a copyMessages head, not yet being sent, to
+// also copy the ids of the copyMessages entries right behind it that copy from the same
+// chat into the same chat, topic and ticket (ref) and lane, up to maxCopy distinct ids in
+// ascending order, and removes those entries; it returns the (new) head and its decoded
+// form. The merged entry keeps the head's id, and asks for a result when any part did.
+// It is written field by field, with integers formatted as such, because cjson would
+// re-encode the numbers of a decoded entry with 14 significant digits; entries holding a
+// field it would not write back are left alone. KEYS[2] is the outbox.
+var mergeLua = fmt.Sprintf(`
+local maxCopy = %d
+local copyMethod = %q
+`, queue.MaxCopy, queue.MethodCopyMessages) + `
+local copyFields = {id = true, m = true, lane = true, chat = true, thread = true, fc = true, ids = true, want = true, ref = true}
+local function isInt(x)
+  return type(x) == 'number' and x == math.floor(x) and x > -2^53 and x < 2^53
+end
+local function optional(x, kind)
+  return x == nil or type(x) == kind
+end
+local function copies(m)
+  if type(m) ~= 'table' or m.m ~= copyMethod or type(m.id) ~= 'string' or not isInt(m.chat) or not isInt(m.fc)
+    or (m.thread ~= nil and not isInt(m.thread)) or type(m.ids) ~= 'table' or not optional(m.lane, 'string')
+    or not optional(m.ref, 'string') or not optional(m.want, 'boolean') then
+    return false
+  end
+  for k in pairs(m) do
+    if not copyFields[k] then return false end
+  end
+  local n = 0
+  for _, id in pairs(m.ids) do
+    if not isInt(id) then return false end
+    n = n + 1
+  end
+  return n > 0 and n == #m.ids
+end
+local function merge(head, m)
+  if not copies(m) then return head, m end
+  local ids, seen = {}, {}
+  for _, id in ipairs(m.ids) do
+    if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
+  end
+  local want, k = m.want, 0
+  for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 1, maxCopy)) do
+    local ok, o = pcall(cjson.decode, raw)
+    if not ok or not copies(o) or o.chat ~= m.chat or o.thread ~= m.thread or o.fc ~= m.fc
+      or o.ref ~= m.ref or o.lane ~= m.lane then
+      break
+    end
+    local new, more = {}, {}
+    for _, id in ipairs(o.ids) do
+      if not seen[id] and not more[id] then more[id] = true; new[#new + 1] = id end
+    end
+    if #ids + #new > maxCopy then break end
+    for _, id in ipairs(new) do seen[id] = true; ids[#ids + 1] = id end
+    if o.want then want = true end
+    k = k + 1
+  end
+  if k == 0 then return head, m end
+  table.sort(ids)
+  local nums = {}
+  for i, id in ipairs(ids) do nums[i] = string.format('%d', id) end
+  local parts = {'"id":' .. cjson.encode(m.id), '"m":' .. cjson.encode(copyMethod)}
+  if m.lane then parts[#parts + 1] = '"lane":' .. cjson.encode(m.lane) end
+  parts[#parts + 1] = '"chat":' .. string.format('%d', m.chat)
+  if m.thread then parts[#parts + 1] = '"thread":' .. string.format('%d', m.thread) end
+  parts[#parts + 1] = '"fc":' .. string.format('%d', m.fc)
+  parts[#parts + 1] = '"ids":[' .. table.concat(nums, ',') .. ']'
+  if want then parts[#parts + 1] = '"want":true' end
+  if m.ref then parts[#parts + 1] = '"ref":' .. cjson.encode(m.ref) end
+  head = '{' .. table.concat(parts, ',') .. '}'
+  for _ = 0, k do redis.call('LPOP', KEYS[2]) end
+  redis.call('LPUSH', KEYS[2], head)
+  m.ids, m.want = ids, want
+  return head, m
+end
+`
+
+// luaSet returns a Lua table constructor with each of names as a key set to true.
+func luaSet(names []string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for _, n := range names {
+		fmt.Fprintf(&b, "[%q] = true, ", n)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
 // claimLua marks the head of a chat's outbox as being sent and, when the head is paced in
-// the outbox chat's own scope, takes its pacing slot too (ChatScope, in Lua). It runs after
-// the lease check. KEYS: lease, out, snd, ready, pace, pause. ARGV: lease value, chat,
-// claim token, id of a head whose slot is already reserved, interval ms, burst. Returns
-// {0} empty, {2, raw} an undecodable head (removed), {1, raw, attempt, paced, wait ms,
-// reserved}. The marker counts the attempts that may have reached Telegram; replaying the
-// same claim token (a retried script) does not count again. A replay takes a second pacing
-// slot, which only makes pacing stricter.
-var claimLua = takeLua + fmt.Sprintf(`
+// the outbox chat's own scope, takes its pacing slot too (ChatScope, in Lua). A head not
+// yet being sent is first merged with the copies behind it (mergeLua), so a claim made
+// again after a crash sends the merged entry, and an entry already attempted never grows.
+// It runs after the lease check. KEYS: lease, out, snd, ready, pace, pause. ARGV: lease
+// value, chat, claim token, id of a head whose slot is already reserved, interval ms,
+// burst. Returns {0} empty, {2, raw} an undecodable head (removed), {1, raw, attempt,
+// paced, wait ms, reserved}. The marker counts the attempts that may have reached
+// Telegram; replaying the same claim token (a retried script) does not count again. A
+// replay takes a second pacing slot, which only makes pacing stricter.
+var claimLua = takeLua + mergeLua + fmt.Sprintf(`
+local paced = %s
 local function claim()
   local head = redis.call('LINDEX', KEYS[2], 0)
   if not head then
@@ -146,15 +245,17 @@ local function claim()
   if s[1] == m.id then
     n = tonumber(s[2]) or 0
     if s[3] ~= ARGV[3] then n = n + 1 end
+  else
+    head, m = merge(head, m)
   end
   redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
-  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and (m.m == %q or m.m == %q or m.m == %q) then
+  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and paced[m.m] then
     local wait, reserved = take(KEYS[5], KEYS[6], tonumber(ARGV[5]), tonumber(ARGV[6]))
     return {1, head, n, 1, wait, reserved}
   end
   return {1, head, n, 0}
 end
-`, queue.LaneBulk, queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument)
+`, luaSet(chatPaced), queue.LaneBulk)
 
 // claimScript is claimLua behind the lease check; {-1} when the lease is lost.
 var claimScript = redis.NewScript(claimLua + `

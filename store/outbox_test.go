@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
@@ -403,10 +405,164 @@ func TestChatScope(t *testing.T) {
 		{queue.Message{Method: queue.MethodSendDocument, ChatID: -7}, ScopeGroup},
 		{queue.Message{Method: queue.MethodAnswerCallbackQuery, ChatID: 7}, ""},
 		{queue.Message{Method: queue.MethodAnswerInlineQuery, ChatID: 7}, ""},
+		{queue.Message{Method: queue.MethodCopyMessage, ChatID: -7}, ScopeGroup},
+		{queue.Message{Method: queue.MethodCopyMessages, ChatID: 7}, ScopePrivate},
+		{queue.Message{Method: queue.MethodCreateForumTopic, ChatID: -7}, ScopeGroup},
+		{queue.Message{Method: queue.MethodDeleteForumTopic, ChatID: -7}, ""},
+		{queue.Message{Method: queue.MethodDeliver, ChatID: -7}, ""},
 	}
 	for _, tt := range tests {
 		if got := ChatScope(tt.m); got != tt.want {
 			t.Errorf("ChatScope(%s to %d) = %q, want %q", tt.m.Method, tt.m.ChatID, got, tt.want)
 		}
+	}
+}
+
+// TestClaimPacesLikeChatScope checks that the claim script, which paces a head addressed
+// to the outbox's own chat, agrees with ChatScope on every method.
+func TestClaimPacesLikeChatScope(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	methods := []string{
+		queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodAnswerCallbackQuery, queue.MethodDeleteMessage,
+		queue.MethodSendChatAction, queue.MethodSendDocument, queue.MethodAnswerInlineQuery, queue.MethodCopyMessage,
+		queue.MethodCopyMessages, queue.MethodCreateForumTopic, queue.MethodDeleteForumTopic, queue.MethodDeliver,
+	}
+	for i, method := range methods {
+		chat := int64(-300 - i)
+		m := queue.Message{ID: "1", Method: method, ChatID: chat}
+		queueOutbox(t, s, chat, m)
+		c, ok, err := s.ClaimHead(ctx, l, chat, "t", "")
+		if err != nil || !ok {
+			t.Fatalf("ClaimHead(%s) = %v, %v", method, ok, err)
+		}
+		if want := ChatScope(m) != ""; c.Paced != want {
+			t.Errorf("claim of %s paced = %v, want %v as ChatScope says", method, c.Paced, want)
+		}
+	}
+}
+
+// copies is a copyMessages entry of a ticket: a user's message ids copied into the staff
+// group's topic.
+func copies(id string, ids ...int) queue.Message {
+	return queue.Message{ID: id, Method: queue.MethodCopyMessages, ChatID: staffGroup, ThreadID: 77,
+		FromChatID: largestUser, MessageIDs: ids, Ref: "ticket:7"}
+}
+
+// staffGroup is a supergroup id of the real shape; largestUser is the largest user id the
+// Bot API allows (52 bits): 16 digits, more than the 14 cjson keeps when it encodes a number.
+const (
+	staffGroup  = -1001234567890
+	largestUser = 1<<52 - 1
+)
+
+// embeddedOutboxStore is newOutboxStore on miniredis, the engine of the default mode.
+func embeddedOutboxStore(t *testing.T) (*Store, Lease) {
+	t.Helper()
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	s := New(rdb, rdb, "emb", 1)
+	l, ok, err := s.Acquire(context.Background(), 0, "r1", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("Acquire = %v, %v", ok, err)
+	}
+	return s, l
+}
+
+func TestClaimMergesCopies(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) (*Store, Lease){"redis": newOutboxStore, "embedded": embeddedOutboxStore} {
+		t.Run(name, func(t *testing.T) {
+			s, l := open(t)
+			ctx := context.Background()
+			const user = 4242
+			second := copies("b", 12, 13)
+			second.WantResult = true
+			reply := queue.Message{ID: "r", Method: queue.MethodSendMessage, ChatID: user, Text: "Sent to staff",
+				Inline: [][]queue.Button{{{Text: "Close", Data: "close:7"}}}}
+			queueOutbox(t, s, user, copies("a", 11), second, copies("c", 12, 14), reply, copies("d", 15))
+
+			c, ok, err := s.ClaimHead(ctx, l, user, "t1", "")
+			if err != nil || !ok {
+				t.Fatalf("ClaimHead = %v, %v", ok, err)
+			}
+			want := copies("a", 11, 12, 13, 14)
+			want.WantResult = true
+			if diff := cmp.Diff(want, c.Message); diff != "" {
+				t.Errorf("claimed head (-want +got):\n%s", diff)
+			}
+			if got := outboxIDs(t, s, user); !cmp.Equal(got, []string{"a", "r", "d"}) {
+				t.Errorf("outbox after the claim = %v, want [a r d]: the burst merged into a, the rest untouched", got)
+			}
+			queued, err := s.Outbox(ctx, 0, user)
+			if err != nil || len(queued) != 3 || !cmp.Equal(queued[0], want) || !cmp.Equal(queued[1], reply) {
+				t.Errorf("Outbox = %+v, %v; want the merged head stored, then the reply as queued", queued, err)
+			}
+
+			// Claimed again after a crash, the head is the merged entry, and it no longer grows:
+			// a copy queued meanwhile may not ride on an attempt that may have happened.
+			const other = 4343
+			queueOutbox(t, s, other, copies("x", 21), copies("y", 22))
+			first, _, err := s.ClaimHead(ctx, l, other, "t2", "")
+			if err != nil || !cmp.Equal(first.Message.MessageIDs, []int{21, 22}) {
+				t.Fatalf("ClaimHead(other) = %+v, %v; want ids 21 and 22", first, err)
+			}
+			queueOutbox(t, s, other, copies("z", 23))
+			again, _, err := s.ClaimHead(ctx, l, other, "t3", "")
+			if err != nil || again.Attempt != 2 || !cmp.Equal(again.Message, first.Message) {
+				t.Errorf("ClaimHead after a crash = %+v, %v; want %+v, attempt 2", again, err, first.Message)
+			}
+			if got := outboxIDs(t, s, other); !cmp.Equal(got, []string{"x", "z"}) {
+				t.Errorf("outbox after claiming again = %v, want [x z]", got)
+			}
+		})
+	}
+}
+
+func TestClaimMergesOnlyTheSameCopies(t *testing.T) {
+	head := make([]int, queue.MaxCopy-1)
+	for i := range head {
+		head[i] = i + 1
+	}
+	const b, c = queue.MaxCopy + 10, queue.MaxCopy + 11
+	separate := []string{"a", "b", "c"}
+	tests := []struct {
+		name       string
+		change     func(*queue.Message)
+		wantIDs    []int
+		wantOutbox []string
+	}{
+		{"the same ticket", func(*queue.Message) {}, append(slices.Clone(head), b), []string{"a", "c"}},
+		// An id copied already adds nothing, so c fits.
+		{"an id already copied", func(m *queue.Message) { m.MessageIDs = []int{1} }, append(slices.Clone(head), c), []string{"a"}},
+		{"over the cap", func(m *queue.Message) { m.MessageIDs = []int{b, b + 1} }, head, separate},
+		{"another thread", func(m *queue.Message) { m.ThreadID = 78 }, head, separate},
+		{"no thread", func(m *queue.Message) { m.ThreadID = 0 }, head, separate},
+		{"another ticket", func(m *queue.Message) { m.Ref = "ticket:8" }, head, separate},
+		{"another origin", func(m *queue.Message) { m.FromChatID = 43 }, head, separate},
+		{"another target", func(m *queue.Message) { m.ChatID = staffGroup - 1 }, head, separate},
+		{"the bulk lane", func(m *queue.Message) { m.Lane = queue.LaneBulk }, head, separate},
+		{"a single copy", func(m *queue.Message) { m.Method = queue.MethodCopyMessage }, head, separate},
+		// A field the merge would not write back keeps the entry apart.
+		{"a caption", func(m *queue.Message) { m.Text = "caption" }, head, separate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, l := newOutboxStore(t)
+			const user = 4242
+			next := copies("b", b)
+			tt.change(&next)
+			queueOutbox(t, s, user, copies("a", head...), next, copies("c", c))
+			claimed, _, err := s.ClaimHead(context.Background(), l, user, "t1", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cmp.Equal(claimed.Message.MessageIDs, tt.wantIDs) {
+				t.Errorf("claimed ids = %v, want %v", claimed.Message.MessageIDs, tt.wantIDs)
+			}
+			if got := outboxIDs(t, s, user); !cmp.Equal(got, tt.wantOutbox) {
+				t.Errorf("outbox after the claim = %v, want %v", got, tt.wantOutbox)
+			}
+		})
 	}
 }

@@ -12,6 +12,12 @@ const exportRef = "export"
 // maxExportDays bounds an export's range.
 const maxExportDays = 366
 
+// What /export exports: check-ins or tickets (Args "Kind" of its replies).
+const (
+	ExportCheckIns = "checkins"
+	ExportTickets  = "tickets"
+)
+
 // dateLayout is how staff write dates.
 const dateLayout = "2006-01-02"
 
@@ -37,7 +43,7 @@ func (r *Result) group(in Input) {
 	}
 }
 
-// export answers "/export checkins [from] [to]": the CSV goes to the admin's private chat,
+// export answers "/export checkins|tickets [from] [to]": the CSV goes to the admin's private chat,
 // never into the group.
 func (r *Result) export(in Input) {
 	if !in.Admin || in.FromID == 0 {
@@ -45,7 +51,7 @@ func (r *Result) export(in Input) {
 		return
 	}
 	f := strings.Fields(in.Args)
-	if len(f) == 0 || f[0] != "checkins" || len(f) > 3 {
+	if len(f) == 0 || (f[0] != ExportCheckIns && f[0] != ExportTickets) || len(f) > 3 {
 		r.send(MsgExportUsage, nil, nil)
 		return
 	}
@@ -69,9 +75,9 @@ func (r *Result) export(in Input) {
 		r.send(MsgExportBadRange, map[string]string{"Max": strconv.Itoa(maxExportDays)}, nil)
 		return
 	}
-	args := map[string]string{"From": from.Format(dateLayout), "To": to.Format(dateLayout)}
+	args := map[string]string{"From": from.Format(dateLayout), "To": to.Format(dateLayout), "Kind": f[0]}
 	r.Replies = append(r.Replies,
 		Reply{Kind: SendDocument, Text: MsgExportCaption, Args: args, To: in.FromID, Fetch: FetchExport, Ref: exportRef},
-		Reply{Kind: SendNew, Text: MsgExportSent, Args: map[string]string{"Name": in.Name, "From": args["From"], "To": args["To"]}},
+		Reply{Kind: SendNew, Text: MsgExportSent, Args: map[string]string{"Name": in.Name, "From": args["From"], "To": args["To"], "Kind": f[0]}},
 	)
 }

@@ -40,6 +40,7 @@ var handlerIDs = []string{
 	msgSource, msgMore, msgInlineCard, msgStatsQuery, msgStatsNone,
 	"ticket_status_pending", "ticket_status_open", "ticket_status_taken", "ticket_status_answered",
 	"ticket_status_closed", "ticket_turn_staff", "ticket_turn_user",
+	msgStatsTickets, msgStatsTicketLine, msgExportTicketCols,
 }
 
 // inlineCacheSeconds is how long Telegram may reuse an inline answer for the same query
@@ -188,7 +189,7 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 			m.Method, m.MessageID, m.ThreadID = queue.MethodEditMessageText, o.messageID, 0
 		case r.Kind == bot.SendDocument:
 			m.Method, m.Document, m.FileName, m.ThreadID = queue.MethodSendDocument, doc,
-				fmt.Sprintf("checkins_%s_%s.csv", r.Args["From"], r.Args["To"]), 0
+				fmt.Sprintf("%s_%s_%s.csv", r.Args["Kind"], r.Args["From"], r.Args["To"]), 0
 		}
 		if m.ChatID != 0 && m.ChatID != o.chatID {
 			m.ThreadID = 0

@@ -117,6 +117,9 @@ func (h *Handler) stats(ctx context.Context, loc localizer, args map[string]stri
 		}
 	}
 	args["CkToday"], args["CkWeek"], args["CkMonth"] = fmtInts(total)
+	if err := h.ticketStats(ctx, loc, args); err != nil {
+		return err
+	}
 	for key, prefix := range map[string]string{"TopQueries": statQueries, "NoResults": statNoResults} {
 		if args[key], err = h.topQueries(loc, data, prefix, days); err != nil {
 			return err
@@ -187,6 +190,9 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 	if err := cmp.Or(err1, err2); err != nil {
 		return nil, fmt.Errorf("export range: %w", err)
 	}
+	if raw["Kind"] == bot.ExportTickets {
+		return h.exportTickets(ctx, loc, raw, args, in, o, eff, from, to.AddDate(0, 0, 1))
+	}
 	raws, err := h.reader.CheckIns(ctx, from, to.AddDate(0, 0, 1))
 	if err != nil {
 		return nil, err
@@ -238,6 +244,12 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 			return nil, err
 		}
 	}
+	return h.finishExport(w, &buf, "export_checkins", len(recs), raw, args, in, o, eff)
+}
+
+// finishExport completes an export's CSV and records it in the audit log; a CSV over
+// queue.MaxDocument gives nil.
+func (h *Handler) finishExport(w *csv.Writer, buf *bytes.Buffer, action string, rows int, raw, args map[string]string, in bot.Input, o origin, eff *queue.Effects) ([]byte, error) {
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return nil, err
@@ -245,9 +257,9 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 	if buf.Len() > queue.MaxDocument {
 		return nil, nil
 	}
-	args["Rows"] = strconv.Itoa(len(recs))
-	e, err := json.Marshal(auditEntry{At: in.Now, Action: "export_checkins", By: in.FromID, ByName: in.Name,
-		Chat: o.chatID, From: raw["From"], To: raw["To"], Rows: len(recs)})
+	args["Rows"] = strconv.Itoa(rows)
+	e, err := json.Marshal(auditEntry{At: in.Now, Action: action, By: in.FromID, ByName: in.Name,
+		Chat: o.chatID, From: raw["From"], To: raw["To"], Rows: rows})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ type TicketReader interface {
 	Ticket(ctx context.Context, group, n int64) ([]byte, error)
 	TicketByIndex(ctx context.Context, group int64, key string) (int64, error)
 	OpenTickets(ctx context.Context, group int64, limit int64) ([][]byte, error)
+	TicketsOpened(ctx context.Context, group int64, from, to time.Time) ([][]byte, error)
 }
 
 // queueShown bounds /queue's list.

@@ -296,16 +296,23 @@ func (r *Result) deskEvent(in Input, w World) {
 	case opUndelivered:
 		r.note(&t, MsgDeskUndelivered, nil)
 	case OpSLA:
-		c, ok := w.Desk.Category(t.Cat)
-		if !ok || t.Waiting == nil || t.SLAFlagged || in.Now.Sub(*t.Waiting) < c.Target {
+		if !Overdue(t, w.Desk, in.Now) {
 			return
 		}
+		c, _ := w.Desk.Category(t.Cat)
 		t.SLAFlagged = true
 		r.note(&t, MsgDeskSLA, map[string]string{"Waited": durationText(in.Now.Sub(*t.Waiting).Truncate(time.Minute)), "Target": durationText(c.Target)})
 	default:
 		return
 	}
 	r.writeTicket(t)
+}
+
+// Overdue reports whether t has waited for staff longer than its category's response-time
+// target and was not flagged for it yet: the SLA watcher then sends the group an OpSLA event.
+func Overdue(t Ticket, d Desk, now time.Time) bool {
+	c, ok := d.Category(t.Cat)
+	return ok && t.Status != TicketClosed && t.Waiting != nil && !t.SLAFlagged && now.Sub(*t.Waiting) >= c.Target
 }
 
 // waiting marks the ticket as waiting for staff, from now unless it already was.

@@ -315,3 +315,28 @@ func TestDeskOutsiders(t *testing.T) {
 		t.Fatalf("an outsider closed a ticket: %+v", r)
 	}
 }
+
+// TestDeskSLA: a ticket waiting past its target is flagged once; an answer ends the wait.
+func TestDeskSLA(t *testing.T) {
+	tk := openedTicket(true)
+	tk.Thread = 55
+	w := world(nil)
+	w.Ticket = &tk
+	if Overdue(tk, testDesk{}, now.Add(3*time.Hour)) {
+		t.Fatal("overdue after 3 h of a 4 h target")
+	}
+	late := deskEvent(TicketEvent{Op: OpSLA, N: 7})
+	late.Now = now.Add(5 * time.Hour)
+	r := Step(NewSession(now), Profile{}, late, w)
+	if len(r.Replies) != 1 || r.Replies[0].Text != MsgDeskSLA || r.Replies[0].Thread != 55 || !r.TicketWrite.SLAFlagged {
+		t.Fatalf("replies %+v ticket %+v, want one flag in the topic", r.Replies, r.TicketWrite)
+	}
+	flagged := *r.TicketWrite
+	w.Ticket = &flagged
+	if Overdue(flagged, testDesk{}, late.Now) {
+		t.Error("a flagged ticket is overdue again")
+	}
+	if r = Step(NewSession(now), Profile{}, late, w); len(r.Replies) != 0 {
+		t.Errorf("flagged twice: %+v", r.Replies)
+	}
+}

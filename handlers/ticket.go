@@ -200,3 +200,34 @@ func (h *Handler) tickets(u queue.Update, res bot.Result, eff *queue.Effects) er
 	}
 	return nil
 }
+
+// Overdue is a ticket that waited past its target, and since when.
+type Overdue struct {
+	N     int64
+	Since time.Time
+	// Event is the OpSLA event to deliver to the ticket's group.
+	Event []byte
+}
+
+// Overdue picks, among a staff group's open ticket records, those that waited past their
+// category's target and were not flagged yet.
+func (h *Handler) Overdue(records [][]byte) []Overdue {
+	d := desk{h.cnt(), h.desk.StaffChat}
+	now := h.now().In(h.loc)
+	var out []Overdue
+	for _, b := range records {
+		var t bot.Ticket
+		if json.Unmarshal(b, &t) != nil || !bot.Overdue(t, d, now) {
+			continue
+		}
+		ev, err := json.Marshal(bot.TicketEvent{Op: bot.OpSLA, N: t.N})
+		if err != nil {
+			continue
+		}
+		out = append(out, Overdue{N: t.N, Since: *t.Waiting, Event: ev})
+	}
+	return out
+}
+
+// StaffGroups are the staff groups the handler serves.
+func (h *Handler) StaffGroups() []int64 { return slices.Clone(h.staff) }

@@ -206,6 +206,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	wg.Go(func() { _ = sender.Run(runCtx) })
 	wg.Go(func() { _ = pool.Run(runCtx) })
 	wg.Go(func() { contentReloader.run(runCtx, hup) })
+	wg.Go(func() { watchSLA(runCtx, log, st, h) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

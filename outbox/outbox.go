@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ type Store interface {
 	RateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration, park bool) (bool, error)
 	GlobalPause(ctx context.Context) (time.Duration, error)
 	RecordMigration(ctx context.Context, from, to int64) error
+	Deliver(ctx context.Context, from int64, m queue.Message) error
 }
 
 // API is the part of *tgapi.Client the sender uses.
@@ -443,8 +445,9 @@ func (s *Sender) claimOutcome(chat int64, c store.Claim, ok bool, err error) hea
 	return head{next: claimed, c: c}
 }
 
-// sendHead paces and sends the claimed head of chat's outbox and records the outcome,
-// claiming the next head when the chat may go on at once.
+// sendHead paces and sends the claimed head of chat's outbox (or delivers it, for
+// MethodDeliver) and records the outcome, claiming the next head when the chat may go on
+// at once. A result of a call Telegram refused carries its description (Result.Detail).
 func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c store.Claim) head {
 	m := c.Message
 	s.mu.Lock()
@@ -459,26 +462,10 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 			"chat", chat, "id", m.ID, "method", m.Method, "lane", m.Lane, "attempts", c.Attempt-1)
 		return s.complete(ctx, l, chat, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "ambiguous"})
 	}
-	if d := s.globalPause(ctx); d > 0 {
-		return s.postpone(ctx, l, chat, c, false, d)
-	}
-	if !s.takeReserved(chat, m.ID) {
-		wait, reserved := c.Wait, c.Reserved
-		if !c.Paced {
-			var err error
-			wait, reserved, err = s.st.Take(ctx, m, s.rate)
-			if err != nil {
-				s.log.Warn("take pacing slot", "chat", chat, "err", err)
-				return s.postpone(ctx, l, chat, c, false, time.Second)
-			}
-		}
-		if wait > 0 {
-			if reserved {
-				s.mu.Lock()
-				s.reserved[chat] = m.ID
-				s.mu.Unlock()
-			}
-			return s.postpone(ctx, l, chat, c, false, wait)
+	// A delivery makes no Bot API call: neither Telegram's pauses nor its pacing apply.
+	if m.Method != queue.MethodDeliver {
+		if h, wait := s.pace(ctx, l, chat, c); wait {
+			return h
 		}
 	}
 	if s.valid != nil && !s.valid(l) {
@@ -487,6 +474,9 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 		// did not happen, so it is given back (when the lease is in fact still ours).
 		return s.postpone(ctx, l, chat, c, false, 0)
 	}
+	if m.Method == queue.MethodDeliver {
+		return s.deliver(ctx, l, chat, c)
+	}
 	sent, err := s.api.Send(ctx, m)
 	metrics.Sends.WithLabelValues(m.Method, sent.Outcome.String()).Inc()
 	if sent.Outcome != tgapi.NotSent && sent.Outcome != tgapi.Ambiguous {
@@ -494,10 +484,10 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 		delete(s.failures, chat)
 		s.mu.Unlock()
 	}
-	res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID}
+	res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Detail: sent.Detail}
 	switch sent.Outcome {
 	case tgapi.OK:
-		res.MessageID, res.ThreadID = sent.MessageID, sent.ThreadID
+		res.MessageID, res.ThreadID, res.MessageIDs = sent.MessageID, sent.ThreadID, sent.MessageIDs
 		return s.complete(ctx, l, chat, m, res)
 	case tgapi.NotSent:
 		s.log.Warn("bot api call not sent", "chat", chat, "id", m.ID, "err", err)
@@ -542,16 +532,76 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 }
 
 // exhausted reports whether a claimed message must not be sent again because earlier
-// attempts may have reached Telegram: a broadcast never goes twice, a reply (a message or
-// a document) at most twice, calls safe to repeat until maxRetryAttempts.
+// attempts may have reached Telegram: a broadcast never goes twice, a reply (a message, a
+// document, a copy, a new topic) at most twice, calls safe to repeat until
+// maxRetryAttempts. A delivery is never exhausted: it applies once however often it runs.
 func (s *Sender) exhausted(c store.Claim) bool {
-	switch {
-	case c.Message.Lane == queue.LaneBulk:
+	switch m := c.Message; {
+	case m.Method == queue.MethodDeliver:
+		return false
+	case m.Lane == queue.LaneBulk:
 		return c.Attempt > 1
-	case c.Message.Method == queue.MethodSendMessage, c.Message.Method == queue.MethodSendDocument:
+	case slices.Contains(replies, m.Method):
 		return c.Attempt > maxReplyAttempts
 	}
 	return c.Attempt > maxRetryAttempts
+}
+
+// replies are the methods whose repetition shows: each call posts something new.
+var replies = []string{
+	queue.MethodSendMessage, queue.MethodSendDocument, queue.MethodCopyMessage, queue.MethodCopyMessages,
+	queue.MethodCreateForumTopic,
+}
+
+// pace waits out a global pause and takes m's pacing slot unless the claim took it or it is
+// reserved already. When the head must wait, it is postponed and wait is true.
+func (s *Sender) pace(ctx context.Context, l store.Lease, chat int64, c store.Claim) (h head, wait bool) {
+	m := c.Message
+	if d := s.globalPause(ctx); d > 0 {
+		return s.postpone(ctx, l, chat, c, false, d), true
+	}
+	if s.takeReserved(chat, m.ID) {
+		return head{}, false
+	}
+	d, reserved := c.Wait, c.Reserved
+	if !c.Paced {
+		var err error
+		d, reserved, err = s.st.Take(ctx, m, s.rate)
+		if err != nil {
+			s.log.Warn("take pacing slot", "chat", chat, "err", err)
+			return s.postpone(ctx, l, chat, c, false, time.Second), true
+		}
+	}
+	if d <= 0 {
+		return head{}, false
+	}
+	if reserved {
+		s.mu.Lock()
+		s.reserved[chat] = m.ID
+		s.mu.Unlock()
+	}
+	return s.postpone(ctx, l, chat, c, false, d), true
+}
+
+// deliver carries out a MethodDeliver head (store.Deliver) and completes it. A Redis error
+// postpones it with backoff, like a call that was not sent; a message that cannot be
+// delivered at all is dropped.
+func (s *Sender) deliver(ctx context.Context, l store.Lease, chat int64, c store.Claim) head {
+	m := c.Message
+	res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID}
+	err := s.st.Deliver(ctx, chat, m)
+	switch {
+	case errors.Is(err, store.ErrBadMessage):
+		s.log.Error("undeliverable outbox message; dropped", "chat", chat, "id", m.ID, "err", err)
+		res.Error, res.Detail = "bad_request", err.Error()
+	case err != nil:
+		s.log.Warn("deliver outbox message", "chat", chat, "id", m.ID, "err", err)
+		return s.postpone(ctx, l, chat, c, false, s.backoff(chat))
+	}
+	s.mu.Lock()
+	delete(s.failures, chat)
+	s.mu.Unlock()
+	return s.complete(ctx, l, chat, m, res)
 }
 
 // rateLimited records a 429 on every replica: its scope pauses for retryAfter and, with

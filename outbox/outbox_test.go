@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/nanta-district/bangban/internal/redistest"
 	"github.com/nanta-district/bangban/internal/telegramtest"
@@ -36,9 +37,15 @@ func (w logWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len
 // client uses (for a server that is down at first).
 func setup(t *testing.T, apiURL string) *env {
 	t.Helper()
+	return setupShards(t, apiURL, 1)
+}
+
+// setupShards is setup with a store of several shards, of which the Sender holds shard 0.
+func setupShards(t *testing.T, apiURL string, shards int) *env {
+	t.Helper()
 	ctx := context.Background()
 	rdb := redistest.Single(t).Client()
-	st := store.New(rdb, rdb, redistest.Prefix(t), 1)
+	st := store.New(rdb, rdb, redistest.Prefix(t), shards)
 	if err := st.EnsureGroup(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +367,7 @@ func TestResultsFedBack(t *testing.T) {
 	}
 	got := e.results(t, c, len(want), 5*time.Second)
 	for ref, w := range want {
-		if got[ref] != w {
+		if !cmp.Equal(got[ref], w) {
 			t.Errorf("result %s = %+v, want %+v", ref, got[ref], w)
 		}
 	}
@@ -417,7 +424,7 @@ func TestDocumentDeliveredWithResult(t *testing.T) {
 		t.Errorf("sent caption = %q, want the HTML caption parsed", sent.Caption)
 	}
 	want := map[string]queue.Result{"export:1": {MessageRef: "export:1", ChatID: admin, MessageID: sent.MessageID}}
-	if got := e.results(t, admin, 1, 5*time.Second); !maps.Equal(got, want) {
+	if got := e.results(t, admin, 1, 5*time.Second); !cmp.Equal(got, want) {
 		t.Errorf("results fed back = %+v, want %+v", got, want)
 	}
 }
@@ -441,8 +448,8 @@ func TestInlineAnswerForbiddenKeepsChat(t *testing.T) {
 	if got := ok(waitSends(t, e.fake, user, 1, 5*time.Second)); len(got) != 1 {
 		t.Errorf("message after a refused inline answer sent %d times OK, want 1", len(got))
 	}
-	want := map[string]queue.Result{"inline:1": {MessageRef: "inline:1", ChatID: user, Error: "forbidden"}}
-	if got := e.results(t, user, 1, 5*time.Second); !maps.Equal(got, want) {
+	want := map[string]queue.Result{"inline:1": {MessageRef: "inline:1", ChatID: user, Error: "forbidden", Detail: "Forbidden: bot was blocked by the user"}}
+	if got := e.results(t, user, 1, 5*time.Second); !cmp.Equal(got, want) {
 		t.Errorf("results fed back = %+v, want %+v", got, want)
 	}
 	if n := len(e.fake.CallsFor("answerInlineQuery")); n != 1 {
@@ -506,5 +513,124 @@ func TestAmbiguousInlineAnswerRetried(t *testing.T) {
 	}
 	if err := answered[0].DecodeParam("results", &results); err != nil || len(results) != 1 || results[0].ID != "p1" || results[0].Title != "社保" {
 		t.Errorf("answered results = %+v, %v; want the article p1 社保", results, err)
+	}
+}
+
+// chatOn returns the first chat id from from on, counting away from zero, that falls on
+// shard.
+func chatOn(shards, shard int, from int64) int64 {
+	step := int64(1)
+	if from < 0 {
+		step = -1
+	}
+	for c := from; ; c += step {
+		if queue.Shard(c, shards) == shard {
+			return c
+		}
+	}
+}
+
+// TestDeliverAppendsEvents: deliveries from a user's outbox end as events of the staff
+// group, in the group's shard, numbered by their counter; the user's next message follows.
+func TestDeliverAppendsEvents(t *testing.T) {
+	e := setupShards(t, "", 2)
+	ctx := context.Background()
+	user, staff := chatOn(2, 0, 1001), chatOn(2, 1, -1001234567890)
+	deliver := func(id string, body string) queue.Message {
+		return queue.Message{ID: id, Method: queue.MethodDeliver, ChatID: staff, Counter: "ticket", Body: json.RawMessage(body)}
+	}
+	first := deliver("d1", `{"open":"bike stolen"}`)
+	first.WantResult, first.Ref = true, "ticket:open"
+	e.enqueue(t, user, first, deliver("d2", `{"open":"lost card"}`), text("t", user, "Your request was sent"))
+	waitSends(t, e.fake, user, 1, 5*time.Second)
+
+	want := map[string]queue.Result{"ticket:open": {MessageRef: "ticket:open", ChatID: staff}}
+	if got := e.results(t, user, 1, 5*time.Second); !cmp.Equal(got, want) {
+		t.Errorf("results fed back = %+v, want %+v", got, want)
+	}
+	l, ok, err := e.st.Acquire(ctx, 1, "r2", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("Acquire(1) = %v, %v", ok, err)
+	}
+	if err := e.st.EnsureGroup(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	us, err := e.st.Read(ctx, l, 10, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []queue.Event
+	for _, u := range us {
+		if u.Kind != queue.KindEvent || u.ChatID != staff {
+			t.Errorf("staff shard entry = %+v, want an event of chat %d", u, staff)
+			continue
+		}
+		var ev queue.Event
+		if err := json.Unmarshal(u.Raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev)
+	}
+	wantEvents := []queue.Event{
+		{From: user, Seq: 1, Body: json.RawMessage(`{"open":"bike stolen"}`)},
+		{From: user, Seq: 2, Body: json.RawMessage(`{"open":"lost card"}`)},
+	}
+	if diff := cmp.Diff(wantEvents, got); diff != "" {
+		t.Errorf("events on the staff shard (-want +got):\n%s", diff)
+	}
+	if calls := e.fake.Calls(); len(calls) != 1 {
+		t.Errorf("Bot API calls = %d, want only the user's message (a delivery is no call)", len(calls))
+	}
+}
+
+// TestTicketTopic opens a topic, copies a burst of a user's messages into it in one call,
+// and reports why a message to the topic failed once staff deleted it.
+func TestTicketTopic(t *testing.T) {
+	e := setup(t, "")
+	const user, staff = 1002, -1001234567890
+	e.fake.AddChat(telegramtest.Chat{ID: staff, Title: "Staff", IsForum: true, CanManageTopics: true})
+	var originals []int
+	for _, content := range []string{`"text":"my bike"`, `"photo":[{"file_id":"p","file_unique_id":"u","width":9,"height":9}]`, `"voice":{"file_id":"v","file_unique_id":"w","duration":2}`} {
+		id := e.fake.NewMessageID(user)
+		if _, err := e.fake.PushUpdate(fmt.Appendf(nil, `{"message":{"message_id":%d,"date":1,"chat":{"id":%d,"type":"private"},%s}}`, id, user, content)); err != nil {
+			t.Fatal(err)
+		}
+		originals = append(originals, id)
+	}
+
+	e.enqueue(t, user, queue.Message{ID: "topic", Method: queue.MethodCreateForumTopic, ChatID: staff, Name: "#7 bike", WantResult: true, Ref: "topic:7"})
+	topic := e.results(t, user, 1, 5*time.Second)["topic:7"]
+	if name := e.fake.Topics(staff)[topic.ThreadID]; topic.ThreadID == 0 || name != "#7 bike" || topic.Error != "" {
+		t.Fatalf("createForumTopic result = %+v (topic %q), want the new topic #7 bike", topic, name)
+	}
+
+	copyOf := func(id string, ids ...int) queue.Message {
+		return queue.Message{ID: id, Method: queue.MethodCopyMessages, ChatID: staff, ThreadID: topic.ThreadID, FromChatID: user,
+			MessageIDs: ids, WantResult: true, Ref: "copy:7"}
+	}
+	e.enqueue(t, user, copyOf("c1", originals[0]), copyOf("c2", originals[1]), copyOf("c3", originals[2]), text("t", user, "Sent to staff"))
+	waitSends(t, e.fake, user, 1, 5*time.Second)
+	calls := e.fake.CallsFor("copyMessages")
+	if len(calls) != 1 || calls[0].Params["message_ids"] != fmt.Sprintf("[%d,%d,%d]", originals[0], originals[1], originals[2]) {
+		t.Fatalf("copyMessages calls = %+v, want one copying %v", calls, originals)
+	}
+	var copies []int
+	for _, m := range e.fake.Messages(staff) {
+		if m.Thread == topic.ThreadID && m.CopyOf.ChatID == user {
+			copies = append(copies, m.ID)
+		}
+	}
+	want := queue.Result{MessageRef: "copy:7", ChatID: staff, ThreadID: topic.ThreadID, MessageIDs: copies}
+	if got := e.results(t, user, 1, 5*time.Second)["copy:7"]; len(copies) != 3 || !cmp.Equal(got, want) {
+		t.Errorf("copyMessages result = %+v, want %+v", got, want)
+	}
+
+	e.fake.DeleteTopic(staff, topic.ThreadID)
+	late := queue.Message{ID: "late", Method: queue.MethodSendMessage, ChatID: staff, ThreadID: topic.ThreadID, Text: "reply",
+		WantResult: true, Ref: "reply:7"}
+	e.enqueue(t, user, late)
+	want = queue.Result{MessageRef: "reply:7", ChatID: staff, Error: "bad_request", Detail: "Bad Request: message thread not found"}
+	if got := e.results(t, user, 1, 5*time.Second)["reply:7"]; !cmp.Equal(got, want) {
+		t.Errorf("result of a message to a deleted topic = %+v, want %+v", got, want)
 	}
 }

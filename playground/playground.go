@@ -31,11 +31,17 @@ type Message struct {
 	Edited   bool               `json:"edited,omitempty"`
 	// Document is the name of a file the bot sent (an export).
 	Document string `json:"document,omitempty"`
+	// Thread is the forum topic of a message in the staff group.
+	Thread int `json:"thread,omitempty"`
+	// Copy says which message this one copies ("<chat>/<message id>").
+	Copy string `json:"copy,omitempty"`
 }
 
 // Playground holds the simulated chats.
 type Playground struct {
 	intake Intake
+	api    *telegramtest.Server
+	staff  int64
 	nextID atomic.Int64
 
 	mu    sync.Mutex
@@ -43,9 +49,9 @@ type Playground struct {
 }
 
 // New starts recording the bot's messages from api and returns the Playground; stop it
-// by cancelling ctx.
-func New(ctx context.Context, intake Intake, api *telegramtest.Server) *Playground {
-	p := &Playground{intake: intake, chats: map[int64][]Message{}}
+// by cancelling ctx. staff is the staff group (a forum supergroup of api).
+func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64) *Playground {
+	p := &Playground{intake: intake, api: api, staff: staff, chats: map[int64][]Message{}}
 	// Update ids only need to be unique for 24 h, across restarts on a kept Redis too.
 	p.nextID.Store(time.Now().Unix() * 1000)
 	calls, cancel := api.Subscribe()
@@ -86,9 +92,33 @@ func (p *Playground) record(c telegramtest.Call) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	msgs := p.chats[c.ChatID]
+	thread, _ := strconv.Atoi(c.Params["message_thread_id"])
+	from := c.Params["from_chat_id"] + "/"
 	switch c.Method {
 	case "sendMessage":
-		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: res.Text, Keyboard: kb})
+		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: res.Text, Keyboard: kb, Thread: thread})
+	case "copyMessage":
+		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: c.Params["caption"], Thread: thread,
+			Copy: from + c.Params["message_id"]})
+	case "copyMessages":
+		var ids []int
+		var made []struct {
+			ID int `json:"message_id"`
+		}
+		_ = json.Unmarshal([]byte(c.Params["message_ids"]), &ids)
+		_ = json.Unmarshal(c.Result, &made)
+		for i, m := range made {
+			if i < len(ids) {
+				msgs = append(msgs, Message{ID: m.ID, Thread: thread, Copy: from + strconv.Itoa(ids[i])})
+			}
+		}
+		p.chats[c.ChatID] = msgs
+	case "createForumTopic":
+		var topic struct {
+			ID int `json:"message_thread_id"`
+		}
+		_ = json.Unmarshal(c.Result, &topic)
+		p.chats[c.ChatID] = append(msgs, Message{ID: topic.ID, Text: "topic: " + c.Params["name"], Thread: topic.ID})
 	case "sendDocument":
 		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: c.Params["caption"], Keyboard: kb,
 			Document: c.Files["document"].Name})
@@ -122,9 +152,13 @@ func (p *Playground) Mount(e *gin.Engine) {
 	e.POST("/playground/send", p.send)
 	e.POST("/playground/tap", p.tap)
 	e.GET("/playground/chat", func(c *gin.Context) {
+		if c.Query("chat") == "staff" {
+			c.JSON(http.StatusOK, gin.H{"messages": p.Chat(p.staff)})
+			return
+		}
 		user, err := strconv.ParseInt(c.Query("user"), 10, 64)
 		if err != nil || user <= 0 {
-			c.JSON(http.StatusBadRequest, gin.H{"error": "user must be a positive integer"})
+			c.JSON(http.StatusBadRequest, gin.H{"error": "user must be a positive integer, or chat=staff"})
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"messages": p.Chat(user)})
@@ -135,6 +169,8 @@ type userFields struct {
 	User int64  `json:"user"`
 	Name string `json:"name"`
 	Lang string `json:"lang"`
+	// Staff makes the user write in the staff group instead of their private chat.
+	Staff bool `json:"staff"`
 }
 
 func (f userFields) from() map[string]any {
@@ -149,8 +185,18 @@ func (f userFields) from() map[string]any {
 	return u
 }
 
-func (f userFields) chat() map[string]any {
+func (p *Playground) chat(f userFields) map[string]any {
+	if f.Staff {
+		return map[string]any{"id": p.staff, "type": "supergroup", "title": "staff", "is_forum": true}
+	}
 	return map[string]any{"id": f.User, "type": "private", "first_name": f.from()["first_name"]}
+}
+
+func (p *Playground) chatID(f userFields) int64 {
+	if f.Staff {
+		return p.staff
+	}
+	return f.User
 }
 
 // sendRequest is a message from a simulated user: exactly one of text, a shared contact,
@@ -168,10 +214,16 @@ type sendRequest struct {
 		Lon float64 `json:"lon"`
 	} `json:"location"`
 	Sticker bool `json:"sticker"`
+	// Photo sends a photo, with Text as its caption.
+	Photo bool `json:"photo"`
+	// Thread and ReplyTo place a staff message in a topic or in reply to a message.
+	Thread  int `json:"thread"`
+	ReplyTo int `json:"reply_to"`
 }
 
-const sendUsage = `want {"user": <positive id>, "name"?, "lang"?} and one of "text": "...", ` +
-	`"contact": {"phone": "...", "user_id"?}, "location": {"lat": .., "lon": ..}, "sticker": true`
+const sendUsage = `want {"user": <positive id>, "name"?, "lang"?, "staff"?, "thread"?, "reply_to"?} and one of ` +
+	`"text": "...", "photo": true (with "text" as its caption), "contact": {"phone": "...", "user_id"?}, ` +
+	`"location": {"lat": .., "lon": ..}, "sticker": true`
 
 func (p *Playground) send(c *gin.Context) {
 	var req sendRequest
@@ -180,11 +232,23 @@ func (p *Playground) send(c *gin.Context) {
 		return
 	}
 	id := p.nextID.Add(1)
+	chat := p.chatID(req.userFields)
 	msg := map[string]any{
-		"message_id": id % 1_000_000, "date": time.Now().Unix(),
-		"from": req.from(), "chat": req.chat(),
+		"message_id": p.api.NewMessageID(chat), "date": time.Now().Unix(),
+		"from": req.from(), "chat": p.chat(req.userFields),
+	}
+	if req.Staff && req.Thread > 0 {
+		msg["message_thread_id"], msg["is_topic_message"] = req.Thread, true
+	}
+	if req.ReplyTo > 0 {
+		msg["reply_to_message"] = map[string]any{"message_id": req.ReplyTo, "date": time.Now().Unix(), "chat": p.chat(req.userFields)}
 	}
 	switch {
+	case req.Photo:
+		msg["photo"] = []map[string]any{{"file_id": "playground-photo", "file_unique_id": "pgp", "width": 800, "height": 600}}
+		if req.Text != "" {
+			msg["caption"] = req.Text
+		}
 	case req.Text != "":
 		msg["text"] = req.Text
 		if len(req.Text) > 1 && req.Text[0] == '/' {
@@ -209,13 +273,13 @@ func (p *Playground) send(c *gin.Context) {
 		msg["sticker"] = map[string]any{"file_id": "playground-sticker", "file_unique_id": "pgs", "type": "regular",
 			"width": 512, "height": 512, "is_animated": false, "is_video": false}
 	}
-	p.queue(c, id, req.User, map[string]any{"update_id": id, "message": msg})
+	p.queue(c, id, chat, map[string]any{"update_id": id, "message": msg})
 }
 
-// kinds counts what the request sends; exactly one is allowed.
+// kinds counts what the request sends; exactly one is allowed (a photo's text is its caption).
 func (r sendRequest) kinds() int {
 	n := 0
-	for _, set := range []bool{r.Text != "", r.Contact != nil && r.Contact.Phone != "", r.Location != nil, r.Sticker} {
+	for _, set := range []bool{r.Text != "" && !r.Photo, r.Photo, r.Contact != nil && r.Contact.Phone != "", r.Location != nil, r.Sticker} {
 		if set {
 			n++
 		}
@@ -238,12 +302,12 @@ func (p *Playground) tap(c *gin.Context) {
 		"id": strconv.FormatInt(id, 10), "from": req.from(), "chat_instance": "playground",
 		"data": req.Data,
 		"message": map[string]any{
-			"message_id": req.MessageID, "date": time.Now().Unix(), "chat": req.chat(),
+			"message_id": req.MessageID, "date": time.Now().Unix(), "chat": p.chat(req.userFields),
 			"from": map[string]any{"id": telegramtest.DefaultBot.ID, "is_bot": true, "first_name": telegramtest.DefaultBot.FirstName},
 			"text": "",
 		},
 	}
-	p.queue(c, id, req.User, map[string]any{"update_id": id, "callback_query": cb})
+	p.queue(c, id, p.chatID(req.userFields), map[string]any{"update_id": id, "callback_query": cb})
 }
 
 func (p *Playground) queue(c *gin.Context, id, chat int64, update map[string]any) {
@@ -270,4 +334,8 @@ Scan a service point's QR code, share your phone number or a location:
   curl -s localhost:8080/playground/send -d '{"user":1001,"text":"/start cp_nt-p01"}'
   curl -s localhost:8080/playground/send -d '{"user":1001,"contact":{"phone":"+8613800000000"}}'
   curl -s localhost:8080/playground/send -d '{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}'
+Ask staff for help, then answer as staff in the ticket's topic (thread from chat=staff):
+  curl -s localhost:8080/playground/send -d '{"user":1001,"text":"/request"}'
+  curl -s 'localhost:8080/playground/chat?chat=staff'
+  curl -s localhost:8080/playground/send -d '{"user":9001,"name":"Staff","staff":true,"thread":3,"text":"Hello!"}'
 `

@@ -2,6 +2,7 @@ package playground
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"github.com/go-telegram/bot/models"
 	"net/http"
@@ -37,12 +38,16 @@ func setup(t *testing.T) (*Playground, *fakeIntake, *telegramtest.Server, *gin.E
 	t.Cleanup(api.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	api.AddChat(telegramtest.Chat{ID: testStaff, Type: "supergroup", Title: "staff", IsForum: true,
+		BotStatus: "administrator", CanManageTopics: true})
 	in := &fakeIntake{}
-	p := New(ctx, in, api)
+	p := New(ctx, in, api, testStaff)
 	e := gin.New()
 	p.Mount(e)
 	return p, in, api, e
 }
+
+const testStaff = -1001000000001
 
 func do(e *gin.Engine, method, path, body string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
@@ -179,5 +184,62 @@ func TestChatShowsBotMessagesWithEdits(t *testing.T) {
 	}
 	if len(got.Messages) != 1 || got.Messages[0].Text != "Hello" || got.Messages[0].Keyboard != nil {
 		t.Errorf("chat 1001 = %+v, want one message edited to Hello without its keyboard", got.Messages)
+	}
+}
+
+// TestStaffGroup: a simulated staff member writes in the staff group, in a topic or in
+// reply to a message, with a photo; chat=staff shows topics and copies.
+func TestStaffGroup(t *testing.T) {
+	p, in, api, e := setup(t)
+	for _, body := range []string{
+		`{"user":1001,"photo":true,"text":"漏水"}`,
+		`{"user":9001,"staff":true,"thread":3,"text":"马上到"}`,
+		`{"user":9001,"staff":true,"reply_to":7,"text":"收到"}`,
+	} {
+		if w := do(e, http.MethodPost, "/playground/send", body); w.Code != http.StatusOK {
+			t.Fatalf("send %s = %d %s", body, w.Code, w.Body)
+		}
+	}
+	var got []models.Message
+	for _, u := range in.got {
+		var upd models.Update
+		if err := json.Unmarshal(u.Raw, &upd); err != nil || upd.Message == nil {
+			t.Fatalf("update %s: %v", u.Raw, err)
+		}
+		got = append(got, *upd.Message)
+	}
+	if len(got[0].Photo) == 0 || got[0].Caption != "漏水" || in.got[0].ChatID != 1001 {
+		t.Errorf("photo message = %+v", got[0])
+	}
+	if m := got[1]; m.Chat.ID != testStaff || !m.IsTopicMessage || m.MessageThreadID != 3 || in.got[1].ChatID != testStaff {
+		t.Errorf("topic message = %+v", m)
+	}
+	if m := got[2]; m.ReplyToMessage == nil || m.ReplyToMessage.ID != 7 || m.IsTopicMessage {
+		t.Errorf("reply = %+v", m)
+	}
+	post := func(method, body string) {
+		t.Helper()
+		resp, err := http.Post(api.URL()+"/bot1:x/"+method, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	post("createForumTopic", fmt.Sprintf(`{"chat_id":%d,"name":"#1 维修"}`, testStaff))
+	post("copyMessages", fmt.Sprintf(`{"chat_id":%d,"from_chat_id":1001,"message_ids":[%d]}`, testStaff, got[0].ID))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.Chat(testStaff)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("staff chat = %+v, want the topic and the copy", p.Chat(testStaff))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	w := do(e, http.MethodGet, "/playground/chat?chat=staff", "")
+	var view struct{ Messages []Message }
+	if err := json.Unmarshal(w.Body.Bytes(), &view); err != nil {
+		t.Fatal(err)
+	}
+	if m := view.Messages; m[0].Thread == 0 || !strings.Contains(m[0].Text, "#1 维修") || m[1].Copy != fmt.Sprintf("1001/%d", got[0].ID) {
+		t.Errorf("staff chat = %+v", m)
 	}
 }

@@ -25,7 +25,7 @@ type Store interface {
 	ClaimHead(ctx context.Context, l store.Lease, chatID int64, token, reservedID string) (store.Claim, bool, error)
 	Postpone(ctx context.Context, l store.Lease, chatID int64, c store.Claim, sent bool, at time.Time) error
 	CompleteAndClaim(ctx context.Context, l store.Lease, chatID int64, m queue.Message, res queue.Result, token, reservedID string) (store.Claim, bool, error)
-	Unreachable(ctx context.Context, l store.Lease, chatID int64, m queue.Message) error
+	Unreachable(ctx context.Context, l store.Lease, chatID int64, m queue.Message, detail string) error
 	Take(ctx context.Context, m queue.Message, bulkRate float64) (time.Duration, bool, error)
 	RateLimited(ctx context.Context, m queue.Message, retryAfter time.Duration, park bool) (bool, error)
 	GlobalPause(ctx context.Context) (time.Duration, error)
@@ -507,7 +507,7 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 			return s.complete(ctx, l, chat, m, res)
 		}
 		s.log.Info("chat unreachable; dropping its queued messages", "chat", m.ChatID, "err", err)
-		if err := s.st.Unreachable(ctx, l, chat, m); err != nil {
+		if err := s.st.Unreachable(ctx, l, chat, m, sent.Detail); err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {
 				return head{next: stop}
 			}

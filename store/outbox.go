@@ -447,7 +447,8 @@ func (s *Store) complete(ctx context.Context, l Lease, chatID int64, m queue.Mes
 // unreachableScript records that the bot cannot write to a chat and drops the messages
 // queued to it in its own outbox (messages to other chats stay, in order). Dropped messages
 // that asked for a result report err "forbidden". KEYS: lease, out, snd, ready, stream,
-// unreach. ARGV: lease value, chat. A replay finds nothing left to drop.
+// unreach. ARGV: lease value, chat, now ms, the results' detail field (`,"detail":"…"`, or
+// empty for none). A replay finds nothing left to drop.
 var unreachableScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 redis.call('SADD', KEYS[6], ARGV[2])
@@ -461,7 +462,7 @@ for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
     local ref = ''
     if type(m.ref) == 'string' then ref = m.ref end
     redis.call('XADD', KEYS[5], '*', 'u', '0', 'c', ARGV[2], 'k', 'result',
-      'r', '{"ref":' .. cjson.encode(ref) .. ',"chat":' .. ARGV[2] .. ',"err":"forbidden"}')
+      'r', '{"ref":' .. cjson.encode(ref) .. ',"chat":' .. ARGV[2] .. ',"err":"forbidden"' .. ARGV[4] .. '}')
   end
 end
 redis.call('DEL', KEYS[2], KEYS[3])
@@ -478,11 +479,13 @@ return 1
 // chatID itself, the chat is marked unreachable and every message queued to it is dropped,
 // in one fenced script (messages in the outbox addressed to other chats stay). When m
 // targets another chat (a relay), only m is dropped and its target marked unreachable in
-// the target's shard. Dropped messages with WantResult report Error "forbidden". It returns
-// ErrLeaseLost, having written nothing, when l is no longer held.
-func (s *Store) Unreachable(ctx context.Context, l Lease, chatID int64, m queue.Message) error {
+// the target's shard. Dropped messages with WantResult report Error "forbidden" with detail
+// (Telegram's description of the 403) as Detail. It returns ErrLeaseLost, having written
+// nothing, when l is no longer held.
+func (s *Store) Unreachable(ctx context.Context, l Lease, chatID int64, m queue.Message, detail string) error {
 	if m.ChatID != chatID {
-		if err := s.Complete(ctx, l, chatID, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "forbidden"}); err != nil {
+		res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "forbidden", Detail: detail}
+		if err := s.Complete(ctx, l, chatID, m, res); err != nil {
 			return err
 		}
 		ts := queue.Shard(m.ChatID, s.shards)
@@ -491,11 +494,16 @@ func (s *Store) Unreachable(ctx context.Context, l Lease, chatID int64, m queue.
 		}
 		return nil
 	}
+	detailField := ""
+	if detail != "" {
+		b, _ := json.Marshal(detail) // a string always encodes
+		detailField = `,"detail":` + string(b)
+	}
 	t := s.tag(l.Shard)
 	k := s.keys(l.Shard)
 	n, err := unreachableScript.Run(ctx, s.rdb,
 		[]string{k.lease, chatKey(t, kindOutbox, chatID), chatKey(t, kindSending, chatID), k.ready, k.stream, k.unrch},
-		l.value(), chatID, time.Now().UnixMilli()).Int()
+		l.value(), chatID, time.Now().UnixMilli(), detailField).Int()
 	if err != nil {
 		return fmt.Errorf("mark chat %d unreachable: %w", chatID, err)
 	}

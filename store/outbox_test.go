@@ -175,7 +175,7 @@ func TestStaleLeaseWritesNothing(t *testing.T) {
 		"ClaimHead":   func() error { _, _, err := s.ClaimHead(ctx, l, chat, "t2", ""); return err }(),
 		"Postpone":    s.Postpone(ctx, l, chat, c, false, time.Now()),
 		"Complete":    s.Complete(ctx, l, chat, m, queue.Result{MessageID: 1}),
-		"Unreachable": s.Unreachable(ctx, l, chat, m),
+		"Unreachable": s.Unreachable(ctx, l, chat, m, ""),
 	}
 	for name, err := range checks {
 		if !errors.Is(err, ErrLeaseLost) {
@@ -200,7 +200,8 @@ func TestUnreachableDropsOnlyThatChat(t *testing.T) {
 		queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: staff, Text: "relay"},
 		queue.Message{ID: "c", Method: queue.MethodSendMessage, ChatID: chat, Text: "y", WantResult: true, Ref: "r"})
 	c, _, _ := s.ClaimHead(ctx, l, chat, "t1", "")
-	if err := s.Unreachable(ctx, l, chat, c.Message); err != nil {
+	const blocked = "Forbidden: bot was blocked by the user"
+	if err := s.Unreachable(ctx, l, chat, c.Message, blocked); err != nil {
 		t.Fatal(err)
 	}
 	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"b"}) {
@@ -209,7 +210,28 @@ func TestUnreachableDropsOnlyThatChat(t *testing.T) {
 	if ok, _ := s.rdb.SIsMember(ctx, s.keys(0).unrch, chat).Result(); !ok {
 		t.Errorf("chat %d not in unreach", chat)
 	}
-	want := []queue.Result{{MessageRef: "r", ChatID: chat, Error: "forbidden"}}
+	want := []queue.Result{{MessageRef: "r", ChatID: chat, Error: "forbidden", Detail: blocked}}
+	if diff := cmp.Diff(want, results(t, s)); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+func TestUnreachableRelayReportsDetail(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const user, staff = 11, -1001234567890
+	relay := queue.Message{ID: "a", Method: queue.MethodCopyMessages, ChatID: staff, FromChatID: user, MessageIDs: []int{5},
+		WantResult: true, Ref: "ticket:1"}
+	queueOutbox(t, s, user, relay, queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: user, Text: "sent"})
+	c, _, _ := s.ClaimHead(ctx, l, user, "t1", "")
+	const kicked = "Forbidden: bot was kicked from the supergroup chat"
+	if err := s.Unreachable(ctx, l, user, c.Message, kicked); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxIDs(t, s, user); !cmp.Equal(got, []string{"b"}) {
+		t.Errorf("outbox after a relay's 403 = %v, want [b]", got)
+	}
+	want := []queue.Result{{MessageRef: "ticket:1", ChatID: staff, Error: "forbidden", Detail: kicked}}
 	if diff := cmp.Diff(want, results(t, s)); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}

@@ -525,8 +525,17 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 		res.Error = "migrated"
 		return s.complete(ctx, l, chat, m, res)
 	default:
-		s.log.Error("bot api refused outbox message; dropped", "chat", chat, "id", m.ID, "method", m.Method, "err", err)
+		// A message whose conversation asked for its result hears of the refusal and deals
+		// with it (a deleted topic is made again); any other refusal is a bug to look at.
+		level := slog.LevelError
+		if m.WantResult {
+			level = slog.LevelWarn
+		}
+		s.log.Log(ctx, level, "bot api refused outbox message; dropped", "chat", chat, "id", m.ID, "method", m.Method, "err", err)
 		res.Error = "bad_request"
+		if m.Method == queue.MethodCopyMessage || m.Method == queue.MethodCopyMessages {
+			res.Failed = m.MessageIDs
+		}
 		return s.complete(ctx, l, chat, m, res)
 	}
 }

@@ -633,4 +633,12 @@ func TestTicketTopic(t *testing.T) {
 	if got := e.results(t, user, 1, 5*time.Second)["reply:7"]; !cmp.Equal(got, want) {
 		t.Errorf("result of a message to a deleted topic = %+v, want %+v", got, want)
 	}
+	// A copy into the deleted topic says which messages it was to copy, so that they can
+	// go to the topic made again.
+	e.enqueue(t, user, copyOf("c4", originals[1]))
+	want = queue.Result{MessageRef: "copy:7", ChatID: staff, Error: "bad_request", Detail: "Bad Request: message thread not found",
+		Failed: []int{originals[1]}}
+	if got := e.results(t, user, 1, 5*time.Second)["copy:7"]; !cmp.Equal(got, want) {
+		t.Errorf("result of a copy to a deleted topic = %+v, want %+v", got, want)
+	}
 }

@@ -105,12 +105,30 @@ func (u *tgUser) topicMessage(thread int, fields map[string]any) []byte {
 	return u.message(f)
 }
 
-// TestTicketRoundTripForum: with forum topics, a request opens a topic with a card and the
+// TestTickets runs the ticket scenarios at once, each with a bot of its own: they spend
+// most of their time waiting for the staff group's pace (20 messages a minute).
+func TestTickets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test runs the binary")
+	}
+	type scenario struct {
+		name string
+		run  func(*testing.T)
+	}
+	scenarios := []scenario{
+		{"round trip with topics", testTicketRoundTripForum},
+		{"round trip without topics", testTicketRoundTripGroup},
+		{"guards", testTicketGuards},
+	}
+	together(t, scenarios, func(s scenario) string { return s.name }, func(t *testing.T, s scenario) { s.run(t) })
+}
+
+// testTicketRoundTripForum: with forum topics, a request opens a topic with a card and the
 // user's messages copied in; staff answers (text and photo) reach the user signed, internal
 // notes do not, a duplicate delivery relays once; take, close, rating, comment and reopen
 // are pushed both ways; a deleted topic is made again with nothing lost; a blocked user is
 // reported to staff.
-func TestTicketRoundTripForum(t *testing.T) {
+func testTicketRoundTripForum(t *testing.T) {
 	w, p := startCheckInBot(t)
 	u := newUser(t, w, p, 7_600_000_001, "小李", "zh-hans")
 	u.consent()
@@ -214,9 +232,9 @@ func TestTicketRoundTripForum(t *testing.T) {
 	w.healthy(t, p)
 }
 
-// TestTicketRoundTripGroup: without forum topics the card and the messages are posted in
+// testTicketRoundTripGroup: without forum topics the card and the messages are posted in
 // the group; staff answer by replying to any of them.
-func TestTicketRoundTripGroup(t *testing.T) {
+func testTicketRoundTripGroup(t *testing.T) {
 	w := newWorld(t)
 	w.api.AddChat(telegramtest.Chat{ID: staffChat, Type: "supergroup", Title: "staff", BotStatus: "administrator", CanDeleteMessages: true})
 	p := w.start(checkinEnv...)
@@ -256,9 +274,9 @@ func TestTicketRoundTripGroup(t *testing.T) {
 	w.healthy(t, p)
 }
 
-// TestTicketGuards: a double-tapped Submit makes one ticket and one topic; outsiders cannot
+// testTicketGuards: a double-tapped Submit makes one ticket and one topic; outsiders cannot
 // act on tickets; /queue lists the open ones.
-func TestTicketGuards(t *testing.T) {
+func testTicketGuards(t *testing.T) {
 	w, p := startCheckInBot(t)
 	u := newUser(t, w, p, 7_600_000_003, "阿强", "zh-hans")
 	u.consent()

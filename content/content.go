@@ -96,37 +96,17 @@ func Load(dir string) (*Content, error) {
 		l.probs = append(l.probs, probs...)
 	}
 
-	data, err = l.read(synonymsFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		var probs Problems
-		c.Synonyms, probs = parseSynonyms(synonymsFile, data)
-		l.probs = append(l.probs, probs...)
-	}
-
-	data, err = l.read(deskFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		var probs Problems
-		c.Desk, probs = parseDesk(deskFile, data)
-		l.probs = append(l.probs, probs...)
-	}
-
-	data, err = l.read(cannedFile)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, err
-	default:
-		var probs Problems
-		c.Canned, probs = parseCanned(cannedFile, data, c.Desk.Categories)
-		l.probs = append(l.probs, probs...)
+	for _, f := range []struct {
+		name  string
+		parse func([]byte) Problems
+	}{
+		{synonymsFile, func(b []byte) (p Problems) { c.Synonyms, p = parseSynonyms(synonymsFile, b); return p }},
+		{deskFile, func(b []byte) (p Problems) { c.Desk, p = parseDesk(deskFile, b); return p }},
+		{cannedFile, func(b []byte) (p Problems) { c.Canned, p = parseCanned(cannedFile, b, c.Desk.Categories); return p }},
+	} {
+		if err := l.optional(f.name, f.parse); err != nil {
+			return nil, err
+		}
 	}
 
 	// Without categories a policy's category is not checked: the file's problems say why.
@@ -165,6 +145,20 @@ type loader struct {
 }
 
 // read reads a file, adding it to the hash. A missing file is an fs.ErrNotExist.
+// optional reads an optional file and parses it, collecting its problems; a missing
+// file is no problem.
+func (l *loader) optional(name string, parse func([]byte) Problems) error {
+	data, err := l.read(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	l.probs = append(l.probs, parse(data)...)
+	return nil
+}
+
 func (l *loader) read(name string) ([]byte, error) {
 	data, err := fs.ReadFile(l.fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -122,14 +120,8 @@ func (h *Handler) exportTickets(ctx context.Context, loc localizer, raw, args ma
 	if err != nil {
 		return nil, err
 	}
-	header, err := loc.render(msgExportTicketCols, nil)
+	buf, w, err := newCSV(loc, msgExportTicketCols)
 	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	if err := w.Write(strings.Split(header, ",")); err != nil {
 		return nil, err
 	}
 	at := func(t *time.Time) string {
@@ -164,5 +156,5 @@ func (h *Handler) exportTickets(ctx context.Context, loc localizer, raw, args ma
 			return nil, err
 		}
 	}
-	return h.finishExport(w, &buf, "export_tickets", len(tickets), raw, args, in, o, eff)
+	return h.finishExport(w, buf, "export_tickets", len(tickets), raw, args, in, o, eff)
 }

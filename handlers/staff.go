@@ -177,10 +177,9 @@ type auditEntry struct {
 	Rows   int       `json:"rows"`
 }
 
-// export builds the check-in CSV of raw "From" to "To" (inclusive days in the district's
-// time zone): UTF-8 with a byte order mark, so that Excel reads the Chinese correctly. It
-// sets args "Rows" and records the export in the audit log. A CSV over queue.MaxDocument
-// gives nil.
+// export builds the CSV of raw "Kind" (check-ins or tickets) from "From" to "To"
+// (inclusive days in the district's time zone). It sets args "Rows" and records the
+// export in the audit log. A CSV over queue.MaxDocument gives nil.
 func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[string]string, in bot.Input, o origin, eff *queue.Effects) ([]byte, error) {
 	if h.reader == nil {
 		return nil, errNoReader
@@ -210,14 +209,8 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 	if err != nil {
 		return nil, err
 	}
-	header, err := loc.render(msgExportHeader, nil)
+	buf, w, err := newCSV(loc, msgExportHeader)
 	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	if err := w.Write(strings.Split(header, ",")); err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
@@ -244,7 +237,20 @@ func (h *Handler) export(ctx context.Context, loc localizer, raw, args map[strin
 			return nil, err
 		}
 	}
-	return h.finishExport(w, &buf, "export_checkins", len(recs), raw, args, in, o, eff)
+	return h.finishExport(w, buf, "export_checkins", len(recs), raw, args, in, o, eff)
+}
+
+// newCSV starts an export's CSV: UTF-8 with a byte order mark, so that Excel reads the
+// Chinese correctly, and the header row of the locale text headerID (comma-separated).
+func newCSV(loc localizer, headerID string) (*bytes.Buffer, *csv.Writer, error) {
+	header, err := loc.render(headerID, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	buf := &bytes.Buffer{}
+	buf.WriteString("\ufeff")
+	w := csv.NewWriter(buf)
+	return buf, w, w.Write(strings.Split(header, ","))
 }
 
 // finishExport completes an export's CSV and records it in the audit log; a CSV over

@@ -2,8 +2,8 @@ package playground
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"github.com/go-telegram/bot/models"
 	"net/http"
 	"net/http/httptest"
@@ -101,14 +101,11 @@ func TestSendAndTapQueueTelegramShapedUpdates(t *testing.T) {
 
 // TestSendContactLocationSticker checks the other kinds of message a user can send: they
 // decode with the client library's models into what the bot reads.
-func TestSendContactLocationSticker(t *testing.T) {
-	_, in, _, e := setup(t)
-	for _, body := range []string{
-		`{"user":1001,"contact":{"phone":"+8613800000000"}}`,
-		`{"user":1001,"contact":{"phone":"+8613900000000","user_id":42}}`,
-		`{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}`,
-		`{"user":1001,"sticker":true}`,
-	} {
+// sendAll posts each body to /playground/send and returns the messages of the updates
+// queued.
+func sendAll(t *testing.T, e *gin.Engine, in *fakeIntake, bodies ...string) []models.Message {
+	t.Helper()
+	for _, body := range bodies {
 		if w := do(e, http.MethodPost, "/playground/send", body); w.Code != http.StatusOK {
 			t.Fatalf("send %s = %d %s", body, w.Code, w.Body)
 		}
@@ -121,6 +118,17 @@ func TestSendContactLocationSticker(t *testing.T) {
 		}
 		got = append(got, *upd.Message)
 	}
+	return got
+}
+
+func TestSendContactLocationSticker(t *testing.T) {
+	_, in, _, e := setup(t)
+	got := sendAll(t, e, in,
+		`{"user":1001,"contact":{"phone":"+8613800000000"}}`,
+		`{"user":1001,"contact":{"phone":"+8613900000000","user_id":42}}`,
+		`{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}`,
+		`{"user":1001,"sticker":true}`,
+	)
 	if c := got[0].Contact; c == nil || c.UserID != 1001 || c.PhoneNumber != "+8613800000000" {
 		t.Errorf("own contact = %+v", c)
 	}
@@ -191,23 +199,11 @@ func TestChatShowsBotMessagesWithEdits(t *testing.T) {
 // reply to a message, with a photo; chat=staff shows topics and copies.
 func TestStaffGroup(t *testing.T) {
 	p, in, api, e := setup(t)
-	for _, body := range []string{
+	got := sendAll(t, e, in,
 		`{"user":1001,"photo":true,"text":"漏水"}`,
 		`{"user":9001,"staff":true,"thread":3,"text":"马上到"}`,
 		`{"user":9001,"staff":true,"reply_to":7,"text":"收到"}`,
-	} {
-		if w := do(e, http.MethodPost, "/playground/send", body); w.Code != http.StatusOK {
-			t.Fatalf("send %s = %d %s", body, w.Code, w.Body)
-		}
-	}
-	var got []models.Message
-	for _, u := range in.got {
-		var upd models.Update
-		if err := json.Unmarshal(u.Raw, &upd); err != nil || upd.Message == nil {
-			t.Fatalf("update %s: %v", u.Raw, err)
-		}
-		got = append(got, *upd.Message)
-	}
+	)
 	if len(got[0].Photo) == 0 || got[0].Caption != "漏水" || in.got[0].ChatID != 1001 {
 		t.Errorf("photo message = %+v", got[0])
 	}

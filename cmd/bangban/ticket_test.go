@@ -67,26 +67,26 @@ func submitRequest(t *testing.T, u *tgUser, category string, n int) []int {
 	u.say(textFields("/request"), "需要哪方面的帮助")
 	u.tap("rq:c:"+category, "请描述您的问题")
 	text := u.message(textFields("营业执照地址变更要带什么材料？"))
-	var m struct {
-		Message struct {
-			ID int `json:"message_id"`
-		} `json:"message"`
-	}
-	_ = json.Unmarshal(text, &m)
 	u.post(text)
 	u.await("收到")
 	photo := u.message(photoFields())
-	_ = json.Unmarshal(photo, &m)
-	second := m.Message.ID
-	var first struct {
+	u.post(photo)
+	u.say(textFields("✅ 提交"), fmt.Sprintf("工单 #%d 已受理", n))
+	return []int{messageID(t, text), messageID(t, photo)}
+}
+
+// messageID is the id of the message of a message update.
+func messageID(t *testing.T, update []byte) int {
+	t.Helper()
+	var u struct {
 		Message struct {
 			ID int `json:"message_id"`
 		} `json:"message"`
 	}
-	_ = json.Unmarshal(text, &first)
-	u.post(photo)
-	u.say(textFields("✅ 提交"), fmt.Sprintf("工单 #%d 已受理", n))
-	return []int{first.Message.ID, second}
+	if err := json.Unmarshal(update, &u); err != nil || u.Message.ID == 0 {
+		t.Fatalf("no message id in %s: %v", update, err)
+	}
+	return u.Message.ID
 }
 
 // consent gives the user's agreement to the privacy notice.
@@ -203,12 +203,6 @@ func testTicketRoundTripForum(t *testing.T) {
 	// Staff delete the topic: the next message makes it again, with the card and the message.
 	w.api.DeleteTopic(staffChat, thread)
 	lost := u.message(textFields("请问今天能办吗？"))
-	var lm struct {
-		Message struct {
-			ID int `json:"message_id"`
-		} `json:"message"`
-	}
-	_ = json.Unmarshal(lost, &lm)
 	u.post(lost)
 	again := waitCall(t, w.api, staffChat, "createForumTopic", func(c telegramtest.Call) bool {
 		return strings.HasPrefix(c.Params["name"], "#1 ") && string(c.Result) != string(topic.Result)
@@ -220,7 +214,7 @@ func testTicketRoundTripForum(t *testing.T) {
 		return c.Params["message_thread_id"] == strconv.Itoa(thread2) && strings.Contains(c.Params["text"], "已重建")
 	})
 	waitCall(t, w.api, staffChat, "copyMessages", func(c telegramtest.Call) bool {
-		return c.Params["message_thread_id"] == strconv.Itoa(thread2) && strings.Contains(c.Params["message_ids"], strconv.Itoa(lm.Message.ID))
+		return c.Params["message_thread_id"] == strconv.Itoa(thread2) && strings.Contains(c.Params["message_ids"], strconv.Itoa(messageID(t, lost)))
 	})
 
 	// The user blocks the bot: staff are told their answer did not arrive.

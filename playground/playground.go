@@ -46,12 +46,15 @@ type Playground struct {
 
 	mu    sync.Mutex
 	chats map[int64][]Message
+	// users remembers each simulated user's name and language, so that only the first
+	// request needs to give them, as a Telegram client sends them with every update.
+	users map[int64]userFields
 }
 
 // New starts recording the bot's messages from api and returns the Playground; stop it
 // by cancelling ctx. staff is the staff group (a forum supergroup of api).
 func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64) *Playground {
-	p := &Playground{intake: intake, api: api, staff: staff, chats: map[int64][]Message{}}
+	p := &Playground{intake: intake, api: api, staff: staff, chats: map[int64][]Message{}, users: map[int64]userFields{}}
 	// Update ids only need to be unique for 24 h, across restarts on a kept Redis too.
 	p.nextID.Store(time.Now().Unix() * 1000)
 	calls, cancel := api.Subscribe()
@@ -173,6 +176,21 @@ type userFields struct {
 	Staff bool `json:"staff"`
 }
 
+// remember fills the name and language a request leaves out with the user's earlier ones,
+// and keeps those it gives.
+func (p *Playground) remember(f *userFields) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	known := p.users[f.User]
+	if f.Name == "" {
+		f.Name = known.Name
+	}
+	if f.Lang == "" {
+		f.Lang = known.Lang
+	}
+	p.users[f.User] = userFields{User: f.User, Name: f.Name, Lang: f.Lang}
+}
+
 func (f userFields) from() map[string]any {
 	name := f.Name
 	if name == "" {
@@ -231,6 +249,7 @@ func (p *Playground) send(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": sendUsage})
 		return
 	}
+	p.remember(&req.userFields)
 	id := p.nextID.Add(1)
 	chat := p.chatID(req.userFields)
 	msg := map[string]any{
@@ -297,6 +316,7 @@ func (p *Playground) tap(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": `want {"user": <positive id>, "message_id": <id>, "data": "..."}`})
 		return
 	}
+	p.remember(&req.userFields)
 	id := p.nextID.Add(1)
 	cb := map[string]any{
 		"id": strconv.FormatInt(id, 10), "from": req.from(), "chat_instance": "playground",

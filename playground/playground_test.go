@@ -201,7 +201,7 @@ func TestStaffGroup(t *testing.T) {
 	p, in, api, e := setup(t)
 	got := sendAll(t, e, in,
 		`{"user":1001,"photo":true,"text":"漏水"}`,
-		`{"user":9001,"staff":true,"thread":3,"text":"马上到"}`,
+		`{"user":9001,"name":"王姐","lang":"zh-hans","staff":true,"thread":3,"text":"马上到"}`,
 		`{"user":9001,"staff":true,"reply_to":7,"text":"收到"}`,
 	)
 	if len(got[0].Photo) == 0 || got[0].Caption != "漏水" || in.got[0].ChatID != 1001 {
@@ -212,6 +212,9 @@ func TestStaffGroup(t *testing.T) {
 	}
 	if m := got[2]; m.ReplyToMessage == nil || m.ReplyToMessage.ID != 7 || m.IsTopicMessage {
 		t.Errorf("reply = %+v", m)
+	}
+	if got[1].From.FirstName != "王姐" || got[2].From.FirstName != "王姐" || got[2].From.LanguageCode != "zh-hans" {
+		t.Errorf("senders = %+v, %+v; want the name and language given first, remembered", got[1].From, got[2].From)
 	}
 	post := func(method, body string) {
 		t.Helper()

@@ -294,7 +294,11 @@ func (r *Result) deskEvent(in Input, w World) {
 		}
 		r.updateCard(&t, w)
 	case opUndelivered:
-		r.note(&t, MsgDeskUndelivered, nil)
+		if ev.Text == "forbidden" {
+			r.note(&t, MsgDeskUndelivered, nil)
+			break
+		}
+		r.note(&t, MsgDeskRefused, map[string]string{"Reason": ev.Text})
 	case OpSLA:
 		if !Overdue(t, w.Desk, in.Now) {
 			return

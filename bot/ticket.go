@@ -624,7 +624,11 @@ func (r *Result) answerFailed(in Input) {
 	if err != nil || t == nil || in.Text == "" {
 		return
 	}
-	r.deliver(t.Group, TicketEvent{Op: opUndelivered, N: t.N, Text: in.Text})
+	reason := in.Text
+	if in.Detail != "" && reason != "forbidden" {
+		reason = in.Detail
+	}
+	r.deliver(t.Group, TicketEvent{Op: opUndelivered, N: t.N, Text: reason})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

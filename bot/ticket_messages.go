@@ -29,6 +29,7 @@ const (
 	MsgDeskQueueEmpty       = "desk_queue_empty"
 	MsgDeskQueueItem        = "desk_queue_item"
 	MsgDeskRated            = "desk_rated"
+	MsgDeskRefused          = "desk_refused"
 	MsgDeskReopened         = "desk_reopened"
 	MsgDeskSLA              = "desk_sla"
 	MsgDeskTakenToast       = "desk_taken_toast"
@@ -72,7 +73,7 @@ var ticketMessageIDs = []string{
 	MsgButtonRequest, MsgButtonStars, MsgButtonSubmit, MsgButtonTake, MsgDeskAlreadyClosed,
 	MsgDeskAnonymous, MsgDeskCannedSent, MsgDeskCard, MsgDeskClosed, MsgDeskClosedByUser,
 	MsgDeskForgotten, MsgDeskMore, MsgDeskNoUser, MsgDeskQueue, MsgDeskQueueEmpty, MsgDeskQueueItem,
-	MsgDeskRated, MsgDeskReopened, MsgDeskSLA, MsgDeskTakenToast, MsgDeskTopic, MsgDeskUndelivered,
+	MsgDeskRated, MsgDeskRefused, MsgDeskReopened, MsgDeskSLA, MsgDeskTakenToast, MsgDeskTopic, MsgDeskUndelivered,
 	MsgDeskYours, MsgMyTicketItem, MsgMyTickets, MsgMyTicketsEmpty, MsgReqChosen, MsgReqCategory,
 	MsgReqDescribe, MsgReqEmpty, MsgReqGot, MsgReqLimit, MsgReqTooMany, MsgReqUnavailable, MsgTicketAdded,
 	MsgTicketAnswer, MsgTicketAnswerCaption, MsgTicketCanned, MsgTicketClosed, MsgTicketClosedByYou,

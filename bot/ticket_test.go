@@ -340,3 +340,17 @@ func TestDeskSLA(t *testing.T) {
 		t.Errorf("flagged twice: %+v", r.Replies)
 	}
 }
+
+// TestDeskUndelivered: a blocked user and a refused answer are told apart.
+func TestDeskUndelivered(t *testing.T) {
+	tk := openedTicket(true)
+	tk.Thread = 55
+	w := world(nil)
+	w.Ticket = &tk
+	for reason, want := range map[string]string{"forbidden": MsgDeskUndelivered, "Bad Request: message can't be copied": MsgDeskRefused} {
+		r := Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opUndelivered, N: 7, Text: reason}), w)
+		if len(r.Replies) != 1 || r.Replies[0].Text != want {
+			t.Errorf("undelivered (%s): replies %+v, want %s", reason, r.Replies, want)
+		}
+	}
+}

@@ -124,6 +124,11 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 	if m.From != nil && m.From.IsBot {
 		return bot.Input{}, origin{}, false
 	}
+	if chatType(m.Chat.Type) == bot.ChatGroup && !hasContent(m) {
+		// A service message (a topic renamed, a member joined, a message pinned): nothing
+		// anyone said, so nothing for the staff desk to relay.
+		return bot.Input{}, origin{}, false
+	}
 	in := bot.Input{Chat: chatType(m.Chat.Type), Now: h.now().In(h.loc), Kind: bot.KindOther,
 		Staff: slices.Contains(h.staff, m.Chat.ID), ChatID: m.Chat.ID, MessageID: m.ID, Caption: m.Caption,
 		Anonymous: m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID}
@@ -191,4 +196,13 @@ func chatType(t models.ChatType) bot.ChatType {
 		return bot.ChatChannel
 	}
 	return bot.ChatOther
+}
+
+// hasContent reports whether a message carries something a person said or sent, as
+// opposed to a service message.
+func hasContent(m *models.Message) bool {
+	return m.Text != "" || len(m.Photo) > 0 || m.Document != nil || m.Video != nil || m.Voice != nil ||
+		m.Audio != nil || m.Sticker != nil || m.Animation != nil || m.VideoNote != nil || m.Location != nil ||
+		m.Contact != nil || m.Venue != nil || m.Dice != nil || m.Poll != nil || m.Story != nil ||
+		m.PaidMedia != nil || m.Checklist != nil || m.Game != nil || m.Invoice != nil || m.Giveaway != nil
 }

@@ -43,11 +43,28 @@ func TestOverdue(t *testing.T) {
 }
 
 // fakeTickets is a staff group's tickets as the desk reads them.
-type fakeTickets struct{ records [][]byte }
+type fakeTickets struct {
+	records [][]byte
+	index   map[string]int64
+}
 
-func (f *fakeTickets) Ticket(context.Context, int64, int64) ([]byte, error)        { return nil, nil }
-func (f *fakeTickets) TicketByIndex(context.Context, int64, string) (int64, error) { return 0, nil }
-func (f *fakeTickets) OpenTickets(context.Context, int64, int64) ([][]byte, error) { return nil, nil }
+func (f *fakeTickets) Ticket(_ context.Context, _ int64, n int64) ([]byte, error) {
+	for _, b := range f.records {
+		var t bot.Ticket
+		if json.Unmarshal(b, &t) == nil && t.N == n {
+			return b, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeTickets) TicketByIndex(_ context.Context, _ int64, key string) (int64, error) {
+	return f.index[key], nil
+}
+
+func (f *fakeTickets) OpenTickets(context.Context, int64, int64) ([][]byte, error) {
+	return f.records, nil
+}
 func (f *fakeTickets) TicketsOpened(_ context.Context, _ int64, from, to time.Time) ([][]byte, error) {
 	var out [][]byte
 	for _, b := range f.records {
@@ -113,5 +130,32 @@ func TestTicketStatsAndExport(t *testing.T) {
 	var audit auditEntry
 	if len(eff.Audit) != 1 || json.Unmarshal(eff.Audit[0], &audit) != nil || audit.Action != "export_tickets" || audit.Rows != 3 {
 		t.Errorf("audit = %s", eff.Audit)
+	}
+}
+
+// TestServiceMessagesIgnoredInGroups: a topic renamed in the staff group is not something
+// anyone said, so nothing is relayed or answered.
+func TestServiceMessagesIgnoredInGroups(t *testing.T) {
+	rec, _ := json.Marshal(bot.Ticket{N: 7, Chat: user, Cat: "repair", Status: bot.TicketOpen, Thread: 55, Opened: now})
+	tickets := &fakeTickets{records: [][]byte{rec}, index: map[string]int64{"t55": 7}}
+	h, err := New(WithClock(func() time.Time { return now }), WithStaff([]int64{staffGrp}, nil),
+		WithDesk(DeskConfig{StaffChat: staffGrp, Forums: []int64{staffGrp}, Tickets: tickets}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := func(extra map[string]any) []byte {
+		m := message(staffGrp, 1, map[string]any{"message_thread_id": 55, "is_topic_message": true})
+		for k, v := range extra {
+			m[k] = v
+		}
+		return update(t, "message", m)
+	}
+	eff := handle(t, h, staffGrp, topic(map[string]any{"forum_topic_edited": map[string]any{"name": "#7 维修 ✅"}}), queue.State{})
+	if len(eff.Outbox) != 0 || eff.Ticket != nil {
+		t.Errorf("a service message had effects: %+v", eff)
+	}
+	eff = handle(t, h, staffGrp, topic(map[string]any{"text": "明天上午到"}), queue.State{})
+	if len(eff.Outbox) != 1 || eff.Outbox[0].Method != queue.MethodDeliver || eff.Outbox[0].ChatID != user || eff.Ticket == nil {
+		t.Errorf("a staff answer in the topic: %+v, want it delivered to the user", eff)
 	}
 }

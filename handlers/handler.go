@@ -247,7 +247,8 @@ func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in b
 	if err := h.deskWorld(ctx, in, messageRefs{thread: o.threadID, replyTo: o.replyTo}, &w); err != nil {
 		return queue.Effects{}, fmt.Errorf("load ticket for update %s: %w", u.StreamID, err)
 	}
-	res := bot.Step(bot.DecodeSession(st.Session, in.Now), bot.DecodeProfile(st.Profile), in, w)
+	prof := bot.DecodeProfile(st.Profile)
+	res := bot.Step(bot.DecodeSession(st.Session, in.Now), prof, in, w)
 	var eff queue.Effects
 	switch {
 	case res.Forget:
@@ -266,6 +267,7 @@ func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in b
 		}
 		eff.Profile = b
 	}
+	h.segments(in, prof, st.Indexed, res, lib, &eff)
 	if err := h.records(u, res, &eff); err != nil {
 		return queue.Effects{}, err
 	}

@@ -46,6 +46,8 @@ type State struct {
 	// History holds the chat's latest check-in records (JSON), newest first, at most
 	// HistoryLoaded of them.
 	History [][]byte
+	// Indexed is set when the chat is in at least one broadcast segment.
+	Indexed bool
 }
 
 // HistoryLoaded is how many of a chat's check-in records are loaded with its state.
@@ -90,6 +92,12 @@ type Effects struct {
 	Audit [][]byte
 	// Ticket replaces one ticket record of the chat (a staff group), with its indexes.
 	Ticket *TicketWrite
+	// Segments and Unsegments add the chat to and remove it from broadcast audience
+	// segments ("role:rider", "sub:labour"…); Active records that the chat was active now.
+	// Forget removes the chat from every segment it is in.
+	Segments   []string
+	Unsegments []string
+	Active     bool
 }
 
 // TicketWrite is a ticket record of a staff group as the commit stores it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,13 +16,14 @@ import (
 // commitScript applies one update's effects and marks it done, fenced by the lease.
 // KEYS: lease, stream, fails, session, profile, outbox, ready, unreach, history, check-in
 // log, audit, dead letters, the chat's tickets, ticket index, open tickets, all tickets,
-// then one statistics hash per counter.
+// the chat's segment list, the active users, then one statistics hash per counter, then the
+// segments to add and to remove.
 // ARGV: lease value, stream id, chat, session, session ttl ms, delete session, profile,
 // reachable (empty, 0 or 1), now ms, forget, check-in record, its score, oldest log score
 // kept, number of outbox entries, of audit entries, of counters; ticket number (empty:
-// none), record, open (0/1), queue score, opened score, number of index keys; then the
-// outbox entries, the audit entries, the index keys and, per counter, field, increment and
-// ttl ms (0: none).
+// none), record, open (0/1), queue score, opened score, number of index keys; segments to
+// add, to remove, active (0/1); then the outbox entries, the audit entries, the index keys
+// and, per counter, field, increment and ttl ms (0: none).
 // An entry that is no longer pending was committed already (a retried call): nothing is
 // applied twice.
 var commitScript = redis.NewScript(`
@@ -30,6 +32,10 @@ if redis.call('XACK', KEYS[2], 'w', ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[2])
 if ARGV[10] == '1' then
+  -- The segment sets are keys of this shard's slot, listed in the chat's segment list.
+  for _, seg in ipairs(redis.call('SMEMBERS', KEYS[17])) do redis.call('SREM', seg, ARGV[3]) end
+  redis.call('DEL', KEYS[17])
+  redis.call('ZREM', KEYS[18], ARGV[3])
   for _, rec in ipairs(redis.call('LRANGE', KEYS[9], 0, -1)) do redis.call('ZREM', KEYS[10], rec) end
   redis.call('DEL', KEYS[4], KEYS[5], KEYS[9])
   redis.call('SREM', KEYS[8], ARGV[3])
@@ -58,7 +64,9 @@ if ARGV[11] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', '(' .. ARGV[13])
 end
 local nout, naudit, ncount, nindex = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[22])
-local i = 23
+local nseg, nunseg = tonumber(ARGV[23]), tonumber(ARGV[24])
+if ARGV[25] == '1' then redis.call('ZADD', KEYS[18], ARGV[9], ARGV[3]) end
+local i = 26
 if nout > 0 then
   for j = i, i + nout - 1 do redis.call('RPUSH', KEYS[6], ARGV[j]) end
   redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[3])
@@ -80,9 +88,19 @@ if ARGV[17] ~= '' then
 end
 i = i + nindex
 for c = 1, ncount do
-  local k, a = KEYS[16 + c], i + 3 * (c - 1)
+  local k, a = KEYS[18 + c], i + 3 * (c - 1)
   redis.call('HINCRBY', k, ARGV[a], ARGV[a + 1])
   if ARGV[a + 2] ~= '0' then redis.call('PEXPIRE', k, ARGV[a + 2]) end
+end
+for s = 1, nseg do
+  local k = KEYS[18 + ncount + s]
+  redis.call('SADD', k, ARGV[3])
+  redis.call('SADD', KEYS[17], k)
+end
+for s = 1, nunseg do
+  local k = KEYS[18 + ncount + nseg + s]
+  redis.call('SREM', k, ARGV[3])
+  redis.call('SREM', KEYS[17], k)
 end
 return 1
 `)
@@ -118,7 +136,7 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		ttl = 48 * time.Hour
 	}
 	now := time.Now()
-	args := make([]any, 0, 22+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
+	args := make([]any, 0, 25+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
 	args = append(args, l.value(), u.StreamID, u.ChatID, []byte(eff.Session), ttl.Milliseconds(), flag(eff.DeleteSession),
 		[]byte(eff.Profile), reach, now.UnixMilli(), flag(eff.Forget),
 		[]byte(eff.CheckIn), eff.CheckInAt.UnixMilli(), now.Add(-CheckInRetention).UnixMilli(),
@@ -130,6 +148,7 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 	} else {
 		args = append(args, "", "", "0", 0, 0, 0)
 	}
+	args = append(args, len(eff.Segments), len(eff.Unsegments), flag(eff.Active))
 	for _, m := range eff.Outbox {
 		b, err := json.Marshal(m)
 		if err != nil {
@@ -143,17 +162,21 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 	for _, x := range index {
 		args = append(args, x)
 	}
-	keys := make([]string, 0, 16+len(eff.Counters))
+	keys := make([]string, 0, 18+len(eff.Counters)+len(eff.Segments)+len(eff.Unsegments))
 	keys = append(keys, k.lease, k.stream, k.fails,
 		chatKey(t, kindSession, u.ChatID), chatKey(t, kindProfile, u.ChatID),
 		chatKey(t, kindOutbox, u.ChatID), k.ready, k.unrch,
 		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead,
 		chatKey(t, kindTickets, u.ChatID), chatKey(t, kindTicketIndex, u.ChatID),
-		chatKey(t, kindTicketsOpen, u.ChatID), chatKey(t, kindTicketsAll, u.ChatID))
+		chatKey(t, kindTicketsOpen, u.ChatID), chatKey(t, kindTicketsAll, u.ChatID),
+		chatKey(t, kindSegmentsOf, u.ChatID), activeKey(t))
 	for _, c := range eff.Counters {
 		keys = append(keys, k.stat(c.Key))
 		// A TTL that is not > 0 means none: PEXPIRE with it would delete the whole hash.
 		args = append(args, c.Field, c.By, max(c.TTL.Milliseconds(), 0))
+	}
+	for _, seg := range append(slices.Clone(eff.Segments), eff.Unsegments...) {
+		keys = append(keys, segmentKey(t, seg))
 	}
 	n, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
 	if err != nil {

@@ -188,11 +188,13 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 	var sess, prof *redis.StringCmd
 	var unrch *redis.BoolCmd
 	var hist *redis.StringSliceCmd
+	var segs *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		sess = p.Get(ctx, chatKey(t, kindSession, chatID))
 		prof = p.Get(ctx, chatKey(t, kindProfile, chatID))
 		unrch = p.SIsMember(ctx, s.keys(shard).unrch, chatID)
 		hist = p.LRange(ctx, chatKey(t, kindHistory, chatID), 0, queue.HistoryLoaded-1)
+		segs = p.Exists(ctx, chatKey(t, kindSegmentsOf, chatID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -207,7 +209,7 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 			return queue.State{}, fmt.Errorf("load chat %d: %w", chatID, err)
 		}
 	}
-	if err := cmp.Or(unrch.Err(), hist.Err()); err != nil {
+	if err := cmp.Or(unrch.Err(), hist.Err(), segs.Err()); err != nil {
 		return queue.State{}, fmt.Errorf("load chat %d: %w", chatID, err)
 	}
 	if b, err := sess.Bytes(); err == nil {
@@ -217,6 +219,7 @@ func (s *Store) Load(ctx context.Context, shard int, chatID int64) (queue.State,
 		st.Profile = b
 	}
 	st.Unreachable = unrch.Val()
+	st.Indexed = segs.Val() > 0
 	for _, h := range hist.Val() {
 		st.History = append(st.History, []byte(h))
 	}

@@ -25,6 +25,7 @@ import (
 //	lease   zset: claim token -> deadline (ms, server clock)
 //	why     hash: index -> Telegram's reason, for failed recipients
 //	reasons hash: reason -> failed recipients
+//	tick    string: set while a progress report is not yet due again (ProgressDue)
 //
 // so a recipient costs 9 bytes plus what is in flight. The global slot holds the list of
 // broadcasts ({…:g}:broadcasts, id -> created ms), those not yet finished
@@ -422,22 +423,22 @@ func (s *Store) StartDue(ctx context.Context, id string) (string, error) {
 }
 
 // FinishBroadcast writes the final audit entry of a done or stopped broadcast, sets its
-// per-recipient data to expire after bcastRetention and removes it from the active set.
-// The entry is written before the broadcast is marked audited, so a crash in between
-// writes it twice (same id) rather than never. It does nothing to a broadcast that is
-// not finished.
-func (s *Store) FinishBroadcast(ctx context.Context, id string) error {
+// per-recipient data to expire after bcastRetention and removes it from the active set;
+// wrote reports whether this call wrote the entry (the final report is due). The entry is
+// written before the broadcast is marked audited, so a crash in between writes it twice
+// (same id) rather than never. It does nothing to a broadcast that is not finished.
+func (s *Store) FinishBroadcast(ctx context.Context, id string) (wrote bool, err error) {
 	b, err := s.Progress(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return s.rdb.SRem(ctx, s.bcastActive(), id).Err()
+		return false, s.rdb.SRem(ctx, s.bcastActive(), id).Err()
 	}
 	if err != nil || !b.Finished() {
-		return err
+		return false, err
 	}
 	k := s.bkeys(id)
 	audited, err := s.rdb.HGet(ctx, k.meta, "audited").Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("read broadcast %s: %w", id, err)
+		return false, fmt.Errorf("read broadcast %s: %w", id, err)
 	}
 	if audited != "1" {
 		entry := map[string]any{"event": "finished", "id": id, "by": b.CreatedBy,
@@ -451,7 +452,7 @@ func (s *Store) FinishBroadcast(ctx context.Context, id string) error {
 			s.auditBroadcast(ctx, p, entry)
 			return nil
 		}); err != nil {
-			return fmt.Errorf("audit end of broadcast %s: %w", id, err)
+			return false, fmt.Errorf("audit end of broadcast %s: %w", id, err)
 		}
 		if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSet(ctx, k.meta, "audited", "1")
@@ -460,13 +461,25 @@ func (s *Store) FinishBroadcast(ctx context.Context, id string) error {
 			}
 			return nil
 		}); err != nil {
-			return fmt.Errorf("finish broadcast %s: %w", id, err)
+			return false, fmt.Errorf("finish broadcast %s: %w", id, err)
 		}
+		wrote = true
 	}
 	if err := s.rdb.SRem(ctx, s.bcastActive(), id).Err(); err != nil {
-		return fmt.Errorf("finish broadcast %s: %w", id, err)
+		return wrote, fmt.Errorf("finish broadcast %s: %w", id, err)
 	}
-	return nil
+	return wrote, nil
+}
+
+// ProgressDue reports whether a progress report of broadcast id is due: true at most once
+// per every across all replicas, so that the staff group's progress message is edited at
+// most that often.
+func (s *Store) ProgressDue(ctx context.Context, id string, every time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, "{"+s.prefix+":b:"+id+"}:tick", 1, every).Result()
+	if err != nil {
+		return false, fmt.Errorf("progress tick of broadcast %s: %w", id, err)
+	}
+	return ok, nil
 }
 
 // claimBcastScript first gives back the recipients of expired claims (claimed: to be
@@ -679,8 +692,9 @@ func (s *Store) Unsend(ctx context.Context, id, token string, idx int64) (mine b
 	return n == 1, nil
 }
 
-// releaseBcastScript gives back token's claimed recipients (not those being sent) and ends its
-// lease. KEYS: st, own, redo, lease. ARGV: token.
+// releaseBcastScript gives back token's claimed recipients (not those being sent) and
+// expires its lease, so the next claim recovers any recipient token left marked sending.
+// KEYS: st, own, redo, lease. ARGV: token.
 var releaseBcastScript = redis.NewScript(`
 local function status(i)
   local b = redis.call('GETRANGE', KEYS[1], i, i)
@@ -698,12 +712,13 @@ for i = #own - 1, 1, -2 do
     end
   end
 end
-redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[4], 0, ARGV[1])
 return 1
 `)
 
 // ReleaseClaims gives back the recipients token claimed and has not begun to send, so
-// anyone may claim them again, and ends token's lease.
+// anyone may claim them again, and ends token's lease: a recipient token left marked
+// sending (its outcome could not be recorded) is then found lost by the next claim.
 func (s *Store) ReleaseClaims(ctx context.Context, id, token string) error {
 	k := s.bkeys(id)
 	if err := releaseBcastScript.Run(ctx, s.rdb, []string{k.st, k.own, k.redo, k.lease}, token).Err(); err != nil {

@@ -147,11 +147,10 @@ func testBroadcastLifecycle(t *testing.T, s *store.Store) {
 	if sts[11] != store.StatusSent || sts[12] != store.StatusBlocked || sts[1<<50] != store.StatusFailed || sts[-1001234567890] != store.StatusSkipped {
 		t.Errorf("statuses = %v", sts)
 	}
-	if err := s.FinishBroadcast(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.FinishBroadcast(ctx, b.ID); err != nil {
-		t.Fatal(err)
+	for i, want := range []bool{true, false} {
+		if wrote, err := s.FinishBroadcast(ctx, b.ID); err != nil || wrote != want {
+			t.Fatalf("FinishBroadcast #%d = %v, %v; want %v", i, wrote, err, want)
+		}
 	}
 	active, err := s.ActiveBroadcasts(ctx)
 	if err != nil || slices.Contains(active, b.ID) {
@@ -300,8 +299,13 @@ func testBroadcastPauseStop(t *testing.T, s *store.Store) {
 			t.Errorf("%s after stop: %v; want ErrBadState", a, err)
 		}
 	}
-	if err := s.FinishBroadcast(ctx, b.ID); err != nil {
+	if _, err := s.FinishBroadcast(ctx, b.ID); err != nil {
 		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if due, err := s.ProgressDue(ctx, b.ID, time.Minute); err != nil || due != want {
+			t.Errorf("ProgressDue #%d = %v, %v; want %v", i, due, err, want)
+		}
 	}
 	if _, err := s.ControlBroadcast(ctx, "999999", store.ActionPause, "api"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("pause of an unknown broadcast: %v; want ErrNotFound", err)

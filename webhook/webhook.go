@@ -47,6 +47,8 @@ type Options struct {
 	DeadLetters DeadLetters
 	// Content backs POST /api/content/reload.
 	Content ContentReloader
+	// Broadcasts backs /api/broadcasts.
+	Broadcasts Broadcasts
 	// Logger receives request failures and panics; nil discards them.
 	Logger *slog.Logger
 	// API mounts more routes on the /api group, behind the admin token check.
@@ -83,6 +85,9 @@ func New(opts Options) *gin.Engine {
 	}
 	if opts.Content != nil {
 		mountContent(api, opts.Content)
+	}
+	if opts.Broadcasts != nil {
+		mountBroadcasts(api, opts.Broadcasts, log)
 	}
 	if opts.API != nil {
 		opts.API(api)

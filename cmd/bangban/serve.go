@@ -19,6 +19,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/nanta-district/bangban/broadcast"
 	"github.com/nanta-district/bangban/content"
 	"github.com/nanta-district/bangban/handlers"
 	"github.com/nanta-district/bangban/internal/telegramtest"
@@ -162,10 +163,12 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var shutting atomic.Bool
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
+	bcast := broadcast.New(broadcast.Options{Store: st, API: api, Logger: log, Rate: float64(cfg.broadcastRate)})
 	opts := webhook.Options{
 		AdminToken:  cfg.adminToken,
 		DeadLetters: deadLetters{st},
 		Content:     contentReloader,
+		Broadcasts:  broadcasts{st, float64(cfg.broadcastRate)},
 		Logger:      log,
 		Ready: func(ctx context.Context) (bool, map[string]any) {
 			redisErr := st.Ping(ctx)
@@ -205,6 +208,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = sender.Run(runCtx) })
 	wg.Go(func() { _ = pool.Run(runCtx) })
+	wg.Go(func() { _ = bcast.Run(runCtx) })
 	wg.Go(func() { contentReloader.run(runCtx, hup) })
 	wg.Go(func() { watchSLA(runCtx, log, st, h) })
 	serveErr := make(chan error, 1)

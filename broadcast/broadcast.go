@@ -245,8 +245,10 @@ func cmpID(a, b string) int {
 	return 0
 }
 
-// finish audits a finished broadcast and, when this replica did, reports it.
+// finish audits a finished broadcast and, when this replica did, reports it; shutdown
+// does not cut it between the two.
 func (e *Engine) finish(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
 	wrote, err := e.st.FinishBroadcast(ctx, id)
 	if err != nil {
 		e.log.Warn("finish broadcast", "id", id, "err", err)

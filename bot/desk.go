@@ -339,7 +339,7 @@ func (r *Result) closeTicket(in Input, w World, t *Ticket, by string) {
 	t.Status, t.Closed, t.Waiting = TicketClosed, &at, nil
 	r.TicketChange = &TicketChange{Cat: t.Cat, Closed: true, Resolution: at.Sub(t.Opened)}
 	if by != "" && t.Chat != 0 {
-		r.deliver(t.Chat, TicketEvent{Op: opClosed, N: t.N})
+		r.deliver(t.Chat, Event{Op: opClosed, N: t.N})
 	}
 	r.updateCard(t, w)
 }
@@ -416,7 +416,7 @@ func (r *Result) deskTap(in Input, w World) {
 			t.Status = TicketTaken
 		}
 		if t.Chat != 0 {
-			r.deliver(t.Chat, TicketEvent{Op: opTaken, N: t.N})
+			r.deliver(t.Chat, Event{Op: opTaken, N: t.N})
 		}
 		r.answer(MsgDeskTakenToast)
 		r.updateCard(&t, w)
@@ -429,7 +429,7 @@ func (r *Result) deskTap(in Input, w World) {
 			r.answer(MsgStaleButton)
 			return
 		}
-		r.answered(in, w, &t, TicketEvent{Op: opAnswer, N: t.N, Canned: id})
+		r.answered(in, w, &t, Event{Op: opAnswer, N: t.N, Canned: id})
 		r.note(&t, MsgDeskCannedSent, map[string]string{"Staff": staff, "Canned": id})
 	default:
 		r.answer(MsgStaleButton)
@@ -449,7 +449,7 @@ func (r *Result) deskMessage(in Input, w World) {
 		r.note(&t, MsgDeskNoUser, nil)
 		return
 	}
-	ev := TicketEvent{Op: opAnswer, N: t.N, Msgs: []int{in.MessageID}, Text: in.Text}
+	ev := Event{Op: opAnswer, N: t.N, Msgs: []int{in.MessageID}, Text: in.Text}
 	if in.Kind != KindText {
 		ev.Media, ev.Text = true, in.Caption
 	}
@@ -458,7 +458,7 @@ func (r *Result) deskMessage(in Input, w World) {
 }
 
 // answered relays an answer and records that it is now the user's turn.
-func (r *Result) answered(in Input, w World, t *Ticket, ev TicketEvent) {
+func (r *Result) answered(in Input, w World, t *Ticket, ev Event) {
 	if w.StaffNames && !in.Anonymous && in.FromID != AnonymousAdmin {
 		ev.Staff = in.Name
 	}

@@ -80,10 +80,13 @@ type Input struct {
 	Caption   string
 	// Anonymous is set when a group admin wrote as the group.
 	Anonymous bool
+	// Reply is the content of the message a message replies to, when it has some a
+	// broadcast can carry.
+	Reply *Snapshot
 
 	// Event, EventFrom and Seq describe a KindEvent input: the event, the chat that sent
 	// it, and the number drawn for it (a new ticket's).
-	Event     *TicketEvent
+	Event     *Event
 	EventFrom int64
 	Seq       int64
 
@@ -131,6 +134,8 @@ const (
 	// CreateTopic makes a forum topic named Text; DeleteTopic deletes topic Thread.
 	CreateTopic ReplyKind = "topic"
 	DeleteTopic ReplyKind = "untopic"
+	// SendSnapshot sends Snapshot as a broadcast would (a preview).
+	SendSnapshot ReplyKind = "snapshot"
 )
 
 // Fetch names data that handlers read from the store to complete a reply; Step only
@@ -143,6 +148,9 @@ const (
 	FetchStats Fetch = "stats"
 	// FetchExport builds the check-in CSV of Args "From" to "To" (dates, inclusive).
 	FetchExport Fetch = "export"
+	// FetchAudience counts the audience of the selection in Args and describes it
+	// ("Count", "Summary").
+	FetchAudience Fetch = "audience"
 )
 
 // Reply is one message the bot wants to show, as a message id for the locale files plus
@@ -176,6 +184,8 @@ type Reply struct {
 	// FromChat and IDs are the messages a CopyMessage(s) reply copies.
 	FromChat int64
 	IDs      []int
+	// Snapshot is what a SendSnapshot reply sends.
+	Snapshot *Snapshot
 }
 
 // Button is one keyboard button.
@@ -217,6 +227,8 @@ type Result struct {
 	TicketWrite  *Ticket
 	TicketIndex  []string
 	TicketChange *TicketChange
+	// Orders create and control broadcasts, through the follow-up step.
+	Orders []Order
 }
 
 // CheckIn is one visit to a service point.

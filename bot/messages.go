@@ -163,6 +163,7 @@ func MessageIDs() []string {
 		MsgSubscribe, MsgSubscribeSaved, MsgUnknown, MsgWelcome, MsgWelcomeBack,
 	}
 	ids = append(ids, ticketMessageIDs...)
+	ids = append(ids, broadcastMessageIDs...)
 	for _, r := range Roles {
 		ids = append(ids, roleLabel(r))
 	}
@@ -184,7 +185,7 @@ func Commands() []string {
 
 // StaffCommands lists the commands of the staff chat, for its own command menu.
 func StaffCommands() []string {
-	return []string{"queue", "close", "stats", "export", "help"}
+	return []string{"queue", "close", "broadcast", "stats", "export", "help"}
 }
 
 // Supported languages, as BCP 47 tags.

@@ -83,6 +83,9 @@ func Step(s Session, p Profile, in Input, w World) Result {
 			return r
 		}
 	case ChatGroup:
+		if in.Staff && r.broadcasting(in, w) {
+			return r
+		}
 		if !in.Staff || !r.desk(in, w) {
 			r.group(in)
 		}
@@ -315,7 +318,7 @@ func (r *Result) callback(in Input, w World) {
 		r.me()
 	default:
 		// Each flow handles its own buttons and reports whether data was one of them.
-		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap, r.policyTap, r.requestTap} {
+		for _, tap := range []func(Input, World, string) bool{r.consentTap, r.checkInTap, r.registrationTap, r.optionalTap, r.meTap, r.policyTap, r.requestTap, r.noticesTap} {
 			if tap(in, w, data) {
 				return
 			}

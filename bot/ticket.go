@@ -115,8 +115,9 @@ type TicketRef struct {
 	Rated  bool      `json:"rated,omitempty"`
 }
 
-// TicketEvent travels between a user's chat and a staff group's chat (queue.Event.Body).
-type TicketEvent struct {
+// Event travels between conversations (queue.Event.Body): a ticket's news between a
+// user's chat and a staff group's chat, a broadcast's from the follow-up step to the group.
+type Event struct {
 	Op string `json:"op"`
 	N  int64  `json:"n,omitempty"`
 	// Chat is the user's chat.
@@ -140,6 +141,8 @@ type TicketEvent struct {
 	// Staff is the name answers are signed with ("" signs them as the centre's staff).
 	Staff  string `json:"staff,omitempty"`
 	Rating int    `json:"rating,omitempty"`
+	// BC is the news of a broadcast (OpBroadcast… events).
+	BC *BroadcastNews `json:"bc,omitempty"`
 }
 
 // Event ops. User → staff: open, msg, close, reopen, rate, forget, undelivered.
@@ -165,7 +168,7 @@ const (
 type Delivery struct {
 	To      int64
 	Counter string
-	Event   TicketEvent
+	Event   Event
 }
 
 // answerRef is the Ref of a staff answer relayed to the user: its failure is reported to staff.
@@ -246,7 +249,7 @@ func (r *Result) requestTap(in Input, w World, data string) bool {
 		at := in.Now
 		t.Status, t.Closed = TicketClosed, &at
 		r.ProfileChanged = true
-		r.deliver(t.Group, TicketEvent{Op: opClose, N: t.N})
+		r.deliver(t.Group, Event{Op: opClose, N: t.N})
 		r.edit(MsgTicketClosedByYou, map[string]string{"N": itoa(t.N)}, ratingButtons(t.N))
 	case strings.HasPrefix(data, reopenTktPrefix):
 		t := r.ticketRef(strings.TrimPrefix(data, reopenTktPrefix))
@@ -263,7 +266,7 @@ func (r *Result) requestTap(in Input, w World, data string) bool {
 			t.Status, t.Closed, t.Active = TicketOpen, nil, in.Now
 			r.ProfileChanged = true
 			r.reset()
-			r.deliver(t.Group, TicketEvent{Op: opReopen, N: t.N})
+			r.deliver(t.Group, Event{Op: opReopen, N: t.N})
 			r.edit(MsgTicketReopened, map[string]string{"N": itoa(t.N)}, nil)
 		}
 	case strings.HasPrefix(data, rateTktPrefix):
@@ -276,7 +279,7 @@ func (r *Result) requestTap(in Input, w World, data string) bool {
 		}
 		t.Rated = true
 		r.ProfileChanged = true
-		r.deliver(t.Group, TicketEvent{Op: opRate, N: t.N, Rating: s})
+		r.deliver(t.Group, Event{Op: opRate, N: t.N, Rating: s})
 		r.enter(StateTicketComment)
 		r.set(keyCommentTicket, itoa(t.N))
 		r.set(keyRatedTicket, stars)
@@ -377,7 +380,7 @@ func (r *Result) submit(in Input, w World) {
 		r.ask(MsgReqEmpty, nil, submitKeyboard())
 		return
 	}
-	ev := TicketEvent{Op: opOpened, Chat: in.FromID, Cat: cat.ID, Lang: r.Profile.Lang, Msgs: ids,
+	ev := Event{Op: opOpened, Chat: in.FromID, Cat: cat.ID, Lang: r.Profile.Lang, Msgs: ids,
 		Text: r.Session.Data[keyReqSummary], Name: in.Name}
 	if m := r.Profile.Member; m != nil {
 		ev.Name, ev.Role, ev.Point, ev.CheckIns = m.Name, m.Role, m.HomePoint, m.CheckIns
@@ -392,7 +395,7 @@ func (r *Result) submit(in Input, w World) {
 }
 
 // deliver sends an event to a staff group's conversation.
-func (r *Result) deliver(to int64, ev TicketEvent) {
+func (r *Result) deliver(to int64, ev Event) {
 	r.Deliver = append(r.Deliver, Delivery{To: to, Event: ev})
 }
 
@@ -433,7 +436,7 @@ func (r *Result) ticketEvent(in Input, w World) {
 
 // relayAnswer shows a staff answer: a text as our own message, signed; media copied from
 // the staff group with the signature as its caption; a canned answer by its id.
-func (r *Result) relayAnswer(in Input, w World, ev *TicketEvent) {
+func (r *Result) relayAnswer(in Input, w World, ev *Event) {
 	args := map[string]string{"N": itoa(ev.N), "Staff": ev.Staff}
 	ref := answerRef + itoa(ev.N)
 	switch {
@@ -514,7 +517,7 @@ func (r *Result) addToTicket(in Input, t *TicketRef) {
 	if in.MessageID == 0 || !r.admit(in) {
 		return
 	}
-	r.deliver(t.Group, TicketEvent{Op: opMsg, N: t.N, Msgs: []int{in.MessageID}})
+	r.deliver(t.Group, Event{Op: opMsg, N: t.N, Msgs: []int{in.MessageID}})
 	last, _ := strconv.ParseInt(r.Session.Data[keyAckedAt], 10, 64)
 	if in.Now.Sub(time.Unix(last, 0)) >= ackEvery {
 		r.set(keyAckedAt, strconv.FormatInt(in.Now.Unix(), 10))
@@ -574,7 +577,7 @@ func (r *Result) comment(in Input) {
 		return
 	}
 	stars, _ := strconv.Atoi(r.Session.Data[keyRatedTicket])
-	r.deliver(t.Group, TicketEvent{Op: opRate, N: t.N, Rating: stars, Text: truncate(text, maxComment)})
+	r.deliver(t.Group, Event{Op: opRate, N: t.N, Rating: stars, Text: truncate(text, maxComment)})
 	r.reset()
 	r.send(MsgTicketThanks, nil, menu())
 }
@@ -612,7 +615,7 @@ func (r *Result) myTickets(in Input) {
 func (r *Result) forgetTickets(p Profile) {
 	for _, t := range p.Tickets {
 		if t.N != 0 {
-			r.deliver(t.Group, TicketEvent{Op: opForget, N: t.N})
+			r.deliver(t.Group, Event{Op: opForget, N: t.N})
 		}
 	}
 }
@@ -628,7 +631,7 @@ func (r *Result) answerFailed(in Input) {
 	if in.Detail != "" && reason != "forbidden" {
 		reason = in.Detail
 	}
-	r.deliver(t.Group, TicketEvent{Op: opUndelivered, N: t.N, Text: reason})
+	r.deliver(t.Group, Event{Op: opUndelivered, N: t.N, Text: reason})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

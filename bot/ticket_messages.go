@@ -81,3 +81,47 @@ var ticketMessageIDs = []string{
 	MsgTicketReceivedClosed, MsgTicketReopenExpired, MsgTicketReopened, MsgTicketRepeat,
 	MsgTicketTaken, MsgTicketThanks,
 }
+
+// Message ids of broadcasts.
+const (
+	MsgBroadcastAdminsOnly   = "broadcast_admins_only"
+	MsgBroadcastUsage        = "broadcast_usage"
+	MsgBroadcastAudience     = "broadcast_audience"
+	MsgBroadcastPick         = "broadcast_pick"
+	MsgBroadcastPreview      = "broadcast_preview"
+	MsgBroadcastCreating     = "broadcast_creating"
+	MsgBroadcastAskTime      = "broadcast_ask_time"
+	MsgBroadcastBadTime      = "broadcast_bad_time"
+	MsgBroadcastCancelled    = "broadcast_cancelled"
+	MsgBroadcastNoDraft      = "broadcast_no_draft"
+	MsgBroadcastNotCreated   = "broadcast_not_created"
+	MsgBroadcastProgress     = "broadcast_progress"
+	MsgBroadcastReport       = "broadcast_report"
+	MsgButtonBcRole          = "button_bc_role"
+	MsgButtonBcPoint         = "button_bc_point"
+	MsgButtonBcCategory      = "button_bc_category"
+	MsgButtonBcLang          = "button_bc_lang"
+	MsgButtonBcActive        = "button_bc_active"
+	MsgButtonBcAll           = "button_bc_all"
+	MsgButtonBcPreview       = "button_bc_preview"
+	MsgButtonBcCancel        = "button_bc_cancel"
+	MsgButtonBcRoleValue     = "button_bc_role_value"
+	MsgButtonBcPointValue    = "button_bc_point_value"
+	MsgButtonBcCategoryValue = "button_bc_category_value"
+	MsgButtonBcLangValue     = "button_bc_lang_value"
+	MsgButtonBcDaysValue     = "button_bc_days_value"
+	MsgButtonBcBack          = "button_bc_back"
+	MsgButtonBcSend          = "button_bc_send"
+	MsgButtonBcSchedule      = "button_bc_schedule"
+	MsgButtonBcPause         = "button_bc_pause"
+	MsgButtonBcResume        = "button_bc_resume"
+	MsgButtonBcStop          = "button_bc_stop"
+	MsgNoticesOff            = "notices_off"
+	MsgNoticesOffToast       = "notices_off_toast"
+)
+
+// broadcastMessageIDs lists them, for MessageIDs.
+var broadcastMessageIDs = []string{
+	MsgBroadcastAdminsOnly, MsgBroadcastUsage, MsgBroadcastAudience, MsgBroadcastPick, MsgBroadcastPreview, MsgBroadcastCreating, MsgBroadcastAskTime, MsgBroadcastBadTime, MsgBroadcastCancelled, MsgBroadcastNoDraft, MsgBroadcastNotCreated, MsgBroadcastProgress, MsgBroadcastReport, MsgButtonBcRole, MsgButtonBcPoint, MsgButtonBcCategory, MsgButtonBcLang, MsgButtonBcActive, MsgButtonBcAll, MsgButtonBcPreview, MsgButtonBcCancel, MsgButtonBcRoleValue, MsgButtonBcPointValue, MsgButtonBcCategoryValue, MsgButtonBcLangValue, MsgButtonBcDaysValue,
+	MsgButtonBcBack, MsgButtonBcSend, MsgButtonBcSchedule, MsgButtonBcPause, MsgButtonBcResume, MsgButtonBcStop, MsgNoticesOff, MsgNoticesOffToast,
+}

@@ -52,7 +52,7 @@ func msg(in Input, id int) Input {
 }
 
 // event is a ticket event arriving in the user's chat.
-func event(ev TicketEvent, seq int64) Input {
+func event(ev Event, seq int64) Input {
 	return from(private(Input{Kind: KindEvent, Event: &ev, EventFrom: staffGroup, Seq: seq}))
 }
 
@@ -81,7 +81,7 @@ func TestRequestJourney(t *testing.T) {
 		{in: msg(text("我想办理食品经营许可证"), 10), replies: []string{MsgReqGot}, state: StateReqDescribe},
 		{in: msg(private(Input{Kind: KindOther}), 11), replies: nil, state: StateReqDescribe},
 		{in: submit, replies: nil, state: StateIdle, check: func(t *testing.T, r Result) {
-			delivered(t, r, Delivery{Counter: CounterTicket, Event: TicketEvent{Op: opOpened, Chat: userID, Cat: "licence",
+			delivered(t, r, Delivery{Counter: CounterTicket, Event: Event{Op: opOpened, Chat: userID, Cat: "licence",
 				Lang: LangZH, Msgs: []int{10, 11}, Text: "我想办理食品经营许可证", Name: "王芳", Phone: "+8613800000000", Role: "rider", CheckIns: 2}})
 			if len(r.Profile.Tickets) != 1 || r.Profile.Tickets[0].Status != TicketPending {
 				t.Fatalf("tickets = %+v, want one pending", r.Profile.Tickets)
@@ -112,7 +112,7 @@ func staffIn(in Input) Input {
 	return in
 }
 
-func deskEvent(ev TicketEvent) Input {
+func deskEvent(ev Event) Input {
 	return staffIn(Input{Kind: KindEvent, Event: &ev, EventFrom: userID})
 }
 
@@ -120,7 +120,7 @@ func deskEvent(ev TicketEvent) Input {
 func openedTicket(forum bool) Ticket {
 	w := world(nil)
 	w.Forum = forum
-	r := Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opOpen, N: 7, Chat: userID, Cat: "licence", Name: "王芳", Msgs: []int{10, 11}}), w)
+	r := Step(NewSession(now), Profile{}, deskEvent(Event{Op: opOpen, N: 7, Chat: userID, Cat: "licence", Name: "王芳", Msgs: []int{10, 11}}), w)
 	return *r.TicketWrite
 }
 
@@ -129,7 +129,7 @@ func openedTicket(forum bool) Ticket {
 func TestDeskOpen(t *testing.T) {
 	w := world(nil)
 	w.Forum = true
-	r := Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opOpen, N: 7, Chat: userID, Cat: "licence", Name: "王芳", Msgs: []int{10, 11}}), w)
+	r := Step(NewSession(now), Profile{}, deskEvent(Event{Op: opOpen, N: 7, Chat: userID, Cat: "licence", Name: "王芳", Msgs: []int{10, 11}}), w)
 	if len(r.Replies) != 1 || r.Replies[0].Kind != CreateTopic || r.Replies[0].Ref != "dk:7:topic" {
 		t.Fatalf("replies = %+v, want a topic", r.Replies)
 	}
@@ -153,7 +153,7 @@ func TestDeskOpen(t *testing.T) {
 	}
 
 	w.Forum, w.Ticket = false, nil
-	r = Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opOpen, N: 8, Chat: userID, Cat: "other", Msgs: []int{3}}), w)
+	r = Step(NewSession(now), Profile{}, deskEvent(Event{Op: opOpen, N: 8, Chat: userID, Cat: "other", Msgs: []int{3}}), w)
 	if len(r.Replies) != 2 || r.Replies[0].Text != MsgDeskCard || r.Replies[0].Thread != 0 || r.Replies[1].Kind != CopyMessages || r.TicketWrite.Thread != -1 {
 		t.Fatalf("replies %+v ticket %+v, want card and copies in the group", r.Replies, r.TicketWrite)
 	}
@@ -167,14 +167,14 @@ func TestDeskAnswer(t *testing.T) {
 	w.Ticket = &tk
 	in := staffIn(Input{Kind: KindText, Text: "请带身份证", MessageID: 70})
 	r := Step(NewSession(now), Profile{}, in, w)
-	delivered(t, r, Delivery{To: userID, Event: TicketEvent{Op: opAnswer, N: 7, Msgs: []int{70}, Text: "请带身份证"}})
+	delivered(t, r, Delivery{To: userID, Event: Event{Op: opAnswer, N: 7, Msgs: []int{70}, Text: "请带身份证"}})
 	if r.TicketWrite.Status != TicketAnswered || r.TicketWrite.FirstResponse == nil || r.TicketWrite.Waiting != nil {
 		t.Fatalf("ticket = %+v, want answered", r.TicketWrite)
 	}
 	w.StaffNames = true
 	photo := staffIn(Input{Kind: KindOther, Caption: "样本", MessageID: 71})
 	r = Step(NewSession(now), Profile{}, photo, w)
-	delivered(t, r, Delivery{To: userID, Event: TicketEvent{Op: opAnswer, N: 7, Msgs: []int{71}, Text: "样本", Media: true, Staff: "王姐"}})
+	delivered(t, r, Delivery{To: userID, Event: Event{Op: opAnswer, N: 7, Msgs: []int{71}, Text: "样本", Media: true, Staff: "王姐"}})
 	r = Step(NewSession(now), Profile{}, staffIn(Input{Kind: KindText, Text: "// 内部", MessageID: 72}), w)
 	if len(r.Deliver) != 0 || r.TicketWrite != nil || len(r.Replies) != 0 {
 		t.Fatalf("internal note had effects: %+v", r)
@@ -194,12 +194,12 @@ func TestDeskButtons(t *testing.T) {
 		t.Fatalf("anonymous take: %+v", r.Replies)
 	}
 	r = Step(NewSession(now), Profile{}, staffIn(Input{Kind: KindCallback, Data: "dk:t:7"}), w)
-	delivered(t, r, Delivery{To: userID, Event: TicketEvent{Op: opTaken, N: 7}})
+	delivered(t, r, Delivery{To: userID, Event: Event{Op: opTaken, N: 7}})
 	if r.TicketWrite.TakenBy != 900 || r.TicketWrite.Status != TicketTaken {
 		t.Fatalf("ticket = %+v, want taken by 900", r.TicketWrite)
 	}
 	r = Step(NewSession(now), Profile{}, staffIn(Input{Kind: KindCallback, Data: "dk:c:7"}), w)
-	delivered(t, r, Delivery{To: userID, Event: TicketEvent{Op: opClosed, N: 7}})
+	delivered(t, r, Delivery{To: userID, Event: Event{Op: opClosed, N: 7}})
 	if r.TicketWrite.Status != TicketClosed || r.TicketChange == nil || !r.TicketChange.Closed {
 		t.Fatalf("ticket %+v change %+v, want closed", r.TicketWrite, r.TicketChange)
 	}
@@ -267,11 +267,11 @@ func TestTicketLimits(t *testing.T) {
 func TestTicketUserSide(t *testing.T) {
 	p := openTicket(7)
 	r := Step(NewSession(now), p, from(tap("tk:x:7")), world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opClose, N: 7}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opClose, N: 7}})
 	r = Step(r.Session, r.Profile, from(tap("tk:r:7:5")), world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opRate, N: 7, Rating: 5}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opRate, N: 7, Rating: 5}})
 	r = Step(r.Session, r.Profile, from(text("很好")), world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opRate, N: 7, Rating: 5, Text: "很好"}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opRate, N: 7, Rating: 5, Text: "很好"}})
 	reopen := from(tap("tk:o:7"))
 	reopen.Now = now.Add(8 * 24 * time.Hour)
 	late := Step(r.Session, r.Profile, reopen, world(nil))
@@ -279,22 +279,22 @@ func TestTicketUserSide(t *testing.T) {
 		t.Errorf("reopen after 8 days: %+v", late.Replies)
 	}
 	r = Step(r.Session, r.Profile, from(tap("tk:o:7")), world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opReopen, N: 7}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opReopen, N: 7}})
 	failed := from(private(Input{Kind: KindResult, Data: "tka:7", Text: "forbidden"}))
 	r = Step(NewSession(now), openTicket(7), failed, world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opUndelivered, N: 7, Text: "forbidden"}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opUndelivered, N: 7, Text: "forbidden"}})
 }
 
 // TestTicketForget: /forgetme tells each staff group, which removes the details and
 // deletes the topic of a closed ticket.
 func TestTicketForget(t *testing.T) {
 	r := Step(NewSession(now), openTicket(7), from(tap(dataForgetYes)), world(nil))
-	delivered(t, r, Delivery{To: staffGroup, Event: TicketEvent{Op: opForget, N: 7}})
+	delivered(t, r, Delivery{To: staffGroup, Event: Event{Op: opForget, N: 7}})
 	tk := openedTicket(true)
 	tk.Thread, tk.Status = 55, TicketClosed
 	w := world(nil)
 	w.Ticket = &tk
-	r = Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opForget, N: 7}), w)
+	r = Step(NewSession(now), Profile{}, deskEvent(Event{Op: opForget, N: 7}), w)
 	if got := r.TicketWrite; got.Name != "" || got.Chat != 0 || !got.Forgotten {
 		t.Fatalf("ticket = %+v, want the details gone", got)
 	}
@@ -325,7 +325,7 @@ func TestDeskSLA(t *testing.T) {
 	if Overdue(tk, testDesk{}, now.Add(3*time.Hour)) {
 		t.Fatal("overdue after 3 h of a 4 h target")
 	}
-	late := deskEvent(TicketEvent{Op: OpSLA, N: 7})
+	late := deskEvent(Event{Op: OpSLA, N: 7})
 	late.Now = now.Add(5 * time.Hour)
 	r := Step(NewSession(now), Profile{}, late, w)
 	if len(r.Replies) != 1 || r.Replies[0].Text != MsgDeskSLA || r.Replies[0].Thread != 55 || !r.TicketWrite.SLAFlagged {
@@ -348,7 +348,7 @@ func TestDeskUndelivered(t *testing.T) {
 	w := world(nil)
 	w.Ticket = &tk
 	for reason, want := range map[string]string{"forbidden": MsgDeskUndelivered, "Bad Request: message can't be copied": MsgDeskRefused} {
-		r := Step(NewSession(now), Profile{}, deskEvent(TicketEvent{Op: opUndelivered, N: 7, Text: reason}), w)
+		r := Step(NewSession(now), Profile{}, deskEvent(Event{Op: opUndelivered, N: 7, Text: reason}), w)
 		if len(r.Replies) != 1 || r.Replies[0].Text != want {
 			t.Errorf("undelivered (%s): replies %+v, want %s", reason, r.Replies, want)
 		}

@@ -383,10 +383,15 @@ func (e *Engine) filter(ctx context.Context, id, token string, rs []store.Recipi
 // Message returns the message broadcast id sends to chat, its idx-th recipient.
 func Message(id string, c store.BroadcastContent, chat, idx int64) queue.Message {
 	m := queue.Message{ID: "b" + id + ":" + strconv.FormatInt(idx, 10), Lane: queue.LaneBulk, ChatID: chat}
-	if c.FromChatID != 0 {
+	switch {
+	case c.FromChatID != 0:
 		m.Method, m.FromChatID, m.MessageIDs = queue.MethodCopyMessage, c.FromChatID, []int{c.MessageID}
-	} else {
-		m.Method, m.Text, m.ParseMode = queue.MethodSendMessage, c.Text, c.ParseMode
+	case c.Media == "photo":
+		m.Method, m.FileID, m.Text, m.Entities = queue.MethodSendPhoto, c.FileID, c.Text, c.Entities
+	case c.Media == "document":
+		m.Method, m.FileID, m.Text, m.Entities = queue.MethodSendDocument, c.FileID, c.Text, c.Entities
+	default:
+		m.Method, m.Text, m.ParseMode, m.Entities = queue.MethodSendMessage, c.Text, c.ParseMode, c.Entities
 	}
 	if c.StopData != "" {
 		m.Inline = [][]queue.Button{{{Text: c.StopText, Data: c.StopData}}}

@@ -155,6 +155,9 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 	if r := m.ReplyToMessage; r != nil && !m.IsTopicMessage {
 		o.replyTo = r.ID
 	}
+	if in.Chat == bot.ChatGroup && in.Kind == bot.KindCommand {
+		in.Reply = snapshot(m.ReplyToMessage)
+	}
 	return in, o, true
 }
 

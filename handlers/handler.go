@@ -44,8 +44,9 @@ type Handler struct {
 	admins   []int64
 	reader   Reader
 	// initial is the content New starts with (WithContent), else the embedded demo.
-	initial *content.Content
-	desk    DeskConfig
+	initial  *content.Content
+	desk     DeskConfig
+	audience AudienceCounter
 }
 
 // Option configures a Handler.
@@ -277,6 +278,9 @@ func (h *Handler) step(ctx context.Context, u queue.Update, st queue.State, in b
 	}
 	eff.Outbox = out
 	if err := h.tickets(u, res, &eff); err != nil {
+		return queue.Effects{}, err
+	}
+	if err := h.orders(u, res, &eff); err != nil {
 		return queue.Effects{}, err
 	}
 	return eff, nil

@@ -41,6 +41,8 @@ var handlerIDs = []string{
 	"ticket_status_pending", "ticket_status_open", "ticket_status_taken", "ticket_status_answered",
 	"ticket_status_closed", "ticket_turn_staff", "ticket_turn_user",
 	msgStatsTickets, msgStatsTicketLine, msgExportTicketCols,
+	"broadcast_sel_role", "broadcast_sel_point", "broadcast_sel_category", "broadcast_sel_lang",
+	"broadcast_sel_days", "broadcast_sel_all", msgStopNotices,
 }
 
 // inlineCacheSeconds is how long Telegram may reuse an inline answer for the same query
@@ -117,6 +119,10 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 			if err := h.stats(ctx, loc, args); err != nil {
 				return nil, err
 			}
+		case bot.FetchAudience:
+			if err := h.audienceArgs(ctx, loc, r.Args, args); err != nil {
+				return nil, err
+			}
 		case bot.FetchExport:
 			if doc, err = h.export(ctx, loc, r.Args, args, in, o, eff); err != nil {
 				return nil, err
@@ -133,6 +139,13 @@ func (h *Handler) outbox(ctx context.Context, u queue.Update, res bot.Result, o 
 			continue
 		case bot.DeleteTopic:
 			add(queue.Message{Method: queue.MethodDeleteForumTopic, ChatID: r.To, ThreadID: r.Thread})
+			continue
+		case bot.SendSnapshot:
+			m, err := h.snapshotMessage(*r.Snapshot, r.To)
+			if err != nil {
+				return nil, err
+			}
+			add(m)
 			continue
 		case bot.CreateTopic:
 			plain, err := h.expand(loc, r.Args, func(s string) string { return s })
@@ -324,6 +337,14 @@ func (h *Handler) expand(loc localizer, raw map[string]string, esc func(string) 
 				args["Distance"], err = loc.render(msgDistanceM, map[string]string{"N": strconv.Itoa(n)})
 			} else {
 				args["Distance"], err = loc.render(msgDistanceKM, map[string]string{"N": strconv.FormatFloat(float64(n)/1000, 'f', 1, 64)})
+			}
+		case "Lang":
+			args["LangName"] = esc(v)
+			switch v {
+			case bot.LangZH:
+				err = label("LangName", bot.MsgLangNameZH)
+			case bot.LangEN:
+				err = label("LangName", bot.MsgLangNameEN)
 			}
 		case "Open":
 			if v == "yes" {

@@ -8,16 +8,19 @@ import (
 )
 
 // Broadcast audience segments a chat is in (store keeps them per shard; see
-// store.Audience). Only users who agreed to the privacy notice are in any: the notices
-// segment holds those who get notices at all (at least one subscribed category); the
-// others say by what a broadcast can target them.
+// store.Audience). Only users who agreed to the privacy notice are in any but the opt-out:
+// the notices segment holds those who get notices at all (at least one subscribed
+// category); the others say by what a broadcast can target them.
 const (
 	SegmentNotices = "notices"
-	segRole        = "role:"
-	segHome        = "home:"
-	segVisit       = "visit:"
-	segSub         = "sub:"
-	segLang        = "lang:"
+	// SegmentOptOut holds those who turned every notice off ("stop these notices"): a
+	// broadcast checks it before each batch, so they get nothing more.
+	SegmentOptOut = "optout"
+	segRole       = "role:"
+	segHome       = "home:"
+	segVisit      = "visit:"
+	segSub        = "sub:"
+	segLang       = "lang:"
 )
 
 // Segment names for an audience.
@@ -29,6 +32,15 @@ func SegmentLanguage(lang string) string { return segLang + lang }
 
 // profileSegments are the segments of a profile.
 func (h *Handler) profileSegments(p bot.Profile, lib *library) []string {
+	if p.SubsChosen && len(p.Subscriptions) == 0 {
+		// Kept even without consent: it is what makes a broadcast skip the user.
+		return append(h.consentedSegments(p, lib), SegmentOptOut)
+	}
+	return h.consentedSegments(p, lib)
+}
+
+// consentedSegments are the segments of a profile that agreed to the privacy notice.
+func (h *Handler) consentedSegments(p bot.Profile, lib *library) []string {
 	if !p.Consented() {
 		return nil
 	}

@@ -89,7 +89,7 @@ func (d desk) CannedExists(id string) bool {
 // event turns a delivered event into an input of the chat it was delivered to.
 func (h *Handler) event(ctx context.Context, u queue.Update, st queue.State) (queue.Effects, error) {
 	var e queue.Event
-	var ev bot.TicketEvent
+	var ev bot.Event
 	if json.Unmarshal(u.Raw, &e) != nil || json.Unmarshal(e.Body, &ev) != nil {
 		return queue.Effects{}, nil
 	}
@@ -220,7 +220,7 @@ func (h *Handler) Overdue(records [][]byte) []Overdue {
 		if json.Unmarshal(b, &t) != nil || !bot.Overdue(t, d, now) {
 			continue
 		}
-		ev, err := json.Marshal(bot.TicketEvent{Op: bot.OpSLA, N: t.N})
+		ev, err := json.Marshal(bot.Event{Op: bot.OpSLA, N: t.N})
 		if err != nil {
 			continue
 		}

@@ -36,7 +36,7 @@ func TestOverdue(t *testing.T) {
 	if len(got) != 1 || got[0].N != 1 || !got[0].Since.Equal(now.Add(-5*time.Hour)) {
 		t.Fatalf("Overdue = %+v, want ticket 1 only", got)
 	}
-	var ev bot.TicketEvent
+	var ev bot.Event
 	if err := json.Unmarshal(got[0].Event, &ev); err != nil || ev.Op != bot.OpSLA || ev.N != 1 {
 		t.Errorf("event = %s (%v), want an SLA event for ticket 1", got[0].Event, err)
 	}

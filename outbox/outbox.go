@@ -6,6 +6,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -75,6 +76,10 @@ type Options struct {
 	// Valid, when set, is asked right before each call whether the lease is still
 	// certainly held by the local clock (the worker pool's Pool.Valid).
 	Valid func(store.Lease) bool
+	// Broadcasts applies a MethodBroadcast entry of chat from's outbox. It must be
+	// idempotent per entry (it is retried after a crash); an error wrapping
+	// store.ErrBadMessage drops the entry, any other is retried with backoff.
+	Broadcasts func(ctx context.Context, from int64, m queue.Message) error
 }
 
 // Sender drains outboxes. Chats are sent concurrently by a bounded pool with at most one
@@ -85,7 +90,9 @@ type Sender struct {
 	log   *slog.Logger
 	valid func(store.Lease) bool
 	rate  float64
-	sem   chan struct{}
+	// broadcasts is Options.Broadcasts.
+	broadcasts func(ctx context.Context, from int64, m queue.Message) error
+	sem        chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -155,7 +162,7 @@ func New(o Options) *Sender {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Sender{
-		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate,
+		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate, broadcasts: o.Broadcasts,
 		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
 		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]time.Time{},
 		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
@@ -462,8 +469,8 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 			"chat", chat, "id", m.ID, "method", m.Method, "lane", m.Lane, "attempts", c.Attempt-1)
 		return s.complete(ctx, l, chat, m, queue.Result{MessageRef: m.Ref, ChatID: m.ChatID, Error: "ambiguous"})
 	}
-	// A delivery makes no Bot API call: neither Telegram's pauses nor its pacing apply.
-	if m.Method != queue.MethodDeliver {
+	// A follow-up makes no Bot API call: neither Telegram's pauses nor its pacing apply.
+	if !followUp(m) {
 		if h, wait := s.pace(ctx, l, chat, c); wait {
 			return h
 		}
@@ -474,7 +481,7 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 		// did not happen, so it is given back (when the lease is in fact still ours).
 		return s.postpone(ctx, l, chat, c, false, 0)
 	}
-	if m.Method == queue.MethodDeliver {
+	if followUp(m) {
 		return s.deliver(ctx, l, chat, c)
 	}
 	sent, err := s.api.Send(ctx, m)
@@ -546,7 +553,7 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 // maxRetryAttempts. A delivery is never exhausted: it applies once however often it runs.
 func (s *Sender) exhausted(c store.Claim) bool {
 	switch m := c.Message; {
-	case m.Method == queue.MethodDeliver:
+	case followUp(m):
 		return false
 	case m.Lane == queue.LaneBulk:
 		return c.Attempt > 1
@@ -558,8 +565,8 @@ func (s *Sender) exhausted(c store.Claim) bool {
 
 // replies are the methods whose repetition shows: each call posts something new.
 var replies = []string{
-	queue.MethodSendMessage, queue.MethodSendDocument, queue.MethodCopyMessage, queue.MethodCopyMessages,
-	queue.MethodCreateForumTopic,
+	queue.MethodSendMessage, queue.MethodSendDocument, queue.MethodSendPhoto, queue.MethodCopyMessage,
+	queue.MethodCopyMessages, queue.MethodCreateForumTopic,
 }
 
 // pace waits out a global pause and takes m's pacing slot unless the claim took it or it is
@@ -592,13 +599,27 @@ func (s *Sender) pace(ctx context.Context, l store.Lease, chat int64, c store.Cl
 	return s.postpone(ctx, l, chat, c, false, d), true
 }
 
-// deliver carries out a MethodDeliver head (store.Deliver) and completes it. A Redis error
+// followUp reports whether m is a follow-up step the sender applies itself.
+func followUp(m queue.Message) bool {
+	return m.Method == queue.MethodDeliver || m.Method == queue.MethodBroadcast
+}
+
+// deliver carries out a follow-up head (store.Deliver, or the broadcast follow-up for
+// MethodBroadcast) and completes it. A Redis error
 // postpones it with backoff, like a call that was not sent; a message that cannot be
 // delivered at all is dropped.
 func (s *Sender) deliver(ctx context.Context, l store.Lease, chat int64, c store.Claim) head {
 	m := c.Message
 	res := queue.Result{MessageRef: m.Ref, ChatID: m.ChatID}
-	err := s.st.Deliver(ctx, chat, m)
+	var err error
+	switch {
+	case m.Method == queue.MethodDeliver:
+		err = s.st.Deliver(ctx, chat, m)
+	case s.broadcasts == nil:
+		err = fmt.Errorf("%w: no broadcast follow-up configured", store.ErrBadMessage)
+	default:
+		err = s.broadcasts(ctx, chat, m)
+	}
 	switch {
 	case errors.Is(err, store.ErrBadMessage):
 		s.log.Error("undeliverable outbox message; dropped", "chat", chat, "id", m.ID, "err", err)

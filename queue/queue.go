@@ -136,11 +136,16 @@ const (
 	MethodCopyMessages        = "copyMessages"
 	MethodCreateForumTopic    = "createForumTopic"
 	MethodDeleteForumTopic    = "deleteForumTopic"
+	MethodSendPhoto           = "sendPhoto"
 	// MethodDeliver is no Bot API call: the sender appends Body to chat ChatID's shard as a
 	// KindEvent update, once per entry (deduplicated by the outbox chat and the entry ID),
 	// first drawing Event.Seq from the global counter named Counter when it is set. This is
 	// the follow-up step of DESIGN §2 for effects that live outside the committing slot.
 	MethodDeliver = "deliver"
+	// MethodBroadcast is no Bot API call either: the sender hands Body (a broadcast to
+	// create, or one to pause, resume or stop) to the broadcast follow-up, which applies it
+	// once per entry and delivers the outcome to the chat as an event.
+	MethodBroadcast = "broadcast"
 )
 
 // MaxCopy is how many messages one copyMessages call copies (the Bot API's limit).
@@ -172,6 +177,11 @@ type Message struct {
 	// Document is the file sendDocument uploads, named FileName; Text is its caption.
 	Document []byte `json:"doc,omitempty"`
 	FileName string `json:"fn,omitempty"`
+	// FileID sends a file Telegram already has (sendPhoto, sendDocument) instead.
+	FileID string `json:"fid,omitempty"`
+	// Entities format Text (or a caption) instead of ParseMode: a JSON array of
+	// MessageEntity, as Telegram gave them.
+	Entities json.RawMessage `json:"ent,omitempty"`
 
 	// InlineQueryID, Results and CacheTime answer an inline query (answerInlineQuery).
 	InlineQueryID string         `json:"iq,omitempty"`

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -96,6 +99,12 @@ type BroadcastContent struct {
 	MessageID  int    `json:"message_id,omitempty"`
 	StopText   string `json:"stop_text,omitempty"`
 	StopData   string `json:"stop_data,omitempty"`
+	// Entities format Text instead of ParseMode; Media ("photo", "document") with FileID
+	// sends a file Telegram has, Text being its caption. A notice decided in the staff
+	// group is kept so, a snapshot that no later edit or deletion changes.
+	Entities json.RawMessage `json:"entities,omitempty"`
+	Media    string          `json:"media,omitempty"`
+	FileID   string          `json:"file_id,omitempty"`
 }
 
 // NewBroadcast describes a broadcast to create. Recipients are deduplicated, keeping the
@@ -105,11 +114,18 @@ type NewBroadcast struct {
 	Content    BroadcastContent
 	Recipients []int64
 	ScheduleAt time.Time
+	// ReportTo is the staff chat that follows the broadcast's progress (0: none).
+	ReportTo int64
+	// Key, when set, makes creation idempotent: the id is derived from it, and creating
+	// with a key whose broadcast exists returns that broadcast (the follow-up step that
+	// creates a broadcast decided in the staff group is retried after a crash).
+	Key string
 }
 
 // Broadcast is a broadcast's record and progress.
 type Broadcast struct {
 	ID          string
+	ReportTo    int64
 	CreatedBy   string
 	CreatedAt   time.Time
 	Content     BroadcastContent
@@ -162,6 +178,10 @@ const bcastAuditKept = 10000
 // validID reports whether id can be a broadcast id (a positive decimal number), so that a
 // request for "x}y" never builds a key in another slot.
 func validID(id string) bool {
+	if h, ok := strings.CutPrefix(id, "k"); ok {
+		_, err := hex.DecodeString(h)
+		return err == nil && len(h) == 16
+	}
 	n, err := strconv.ParseUint(id, 10, 63)
 	return err == nil && n > 0 && strconv.FormatUint(n, 10) == id
 }
@@ -187,19 +207,33 @@ func (s *Store) CreateBroadcast(ctx context.Context, nb NewBroadcast) (Broadcast
 	if err != nil {
 		return Broadcast{}, fmt.Errorf("encode broadcast content: %w", err)
 	}
-	n, err := s.rdb.Incr(ctx, s.global("broadcasts:seq")).Result()
-	if err != nil {
-		return Broadcast{}, fmt.Errorf("draw broadcast id: %w", err)
+	var id string
+	if nb.Key != "" {
+		sum := sha256.Sum256([]byte(nb.Key))
+		id = "k" + hex.EncodeToString(sum[:8])
+		existing, err := s.Progress(ctx, id)
+		switch {
+		case err == nil:
+			// Created before a crash: list it again in case that step was lost.
+			return existing, s.listBroadcast(ctx, id, existing.CreatedAt, nil)
+		case !errors.Is(err, ErrNotFound):
+			return Broadcast{}, err
+		}
+	} else {
+		n, err := s.rdb.Incr(ctx, s.global("broadcasts:seq")).Result()
+		if err != nil {
+			return Broadcast{}, fmt.Errorf("draw broadcast id: %w", err)
+		}
+		id = strconv.FormatInt(n, 10)
 	}
-	id := strconv.FormatInt(n, 10)
 	now := time.Now()
-	b := Broadcast{ID: id, CreatedBy: nb.CreatedBy, CreatedAt: now.Truncate(time.Millisecond), Content: nb.Content,
+	b := Broadcast{ID: id, ReportTo: nb.ReportTo, CreatedBy: nb.CreatedBy, CreatedAt: now.Truncate(time.Millisecond), Content: nb.Content,
 		State: BroadcastSending, StartedAt: now.Truncate(time.Millisecond), Total: total}
 	if nb.ScheduleAt.After(now) {
 		b.State, b.StartedAt, b.ScheduledAt = BroadcastScheduled, time.Time{}, nb.ScheduleAt.Truncate(time.Millisecond)
 	}
 	k := s.bkeys(id)
-	meta := []any{"id", id, "by", nb.CreatedBy, "created", now.UnixMilli(), "content", content,
+	meta := []any{"id", id, "by", nb.CreatedBy, "created", now.UnixMilli(), "content", content, "report", nb.ReportTo,
 		"state", b.State, "total", total, "next", 0, "sent", 0, "failed", 0, "blocked", 0, "ambiguous", 0, "skipped", 0}
 	if b.State == BroadcastScheduled {
 		meta = append(meta, "at", b.ScheduledAt.UnixMilli())
@@ -219,15 +253,23 @@ func (s *Store) CreateBroadcast(ctx context.Context, nb NewBroadcast) (Broadcast
 	if b.State == BroadcastScheduled {
 		audit["schedule_at"] = b.ScheduledAt.UTC().Format(time.RFC3339)
 	}
+	return b, s.listBroadcast(ctx, id, now, audit)
+}
+
+// listBroadcast adds a broadcast to the list and the active set, with its audit entry
+// when one is given.
+func (s *Store) listBroadcast(ctx context.Context, id string, created time.Time, audit map[string]any) error {
 	if _, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.bcastList(), redis.Z{Score: float64(now.UnixMilli()), Member: id})
+		p.ZAdd(ctx, s.bcastList(), redis.Z{Score: float64(created.UnixMilli()), Member: id})
 		p.SAdd(ctx, s.bcastActive(), id)
-		s.auditBroadcast(ctx, p, audit)
+		if audit != nil {
+			s.auditBroadcast(ctx, p, audit)
+		}
 		return nil
 	}); err != nil {
-		return Broadcast{}, fmt.Errorf("list broadcast %s: %w", id, err)
+		return fmt.Errorf("list broadcast %s: %w", id, err)
 	}
-	return b, nil
+	return nil
 }
 
 func (s *Store) auditBroadcast(ctx context.Context, p redis.Pipeliner, entry map[string]any) {
@@ -280,7 +322,7 @@ func (s *Store) Progress(ctx context.Context, id string) (Broadcast, error) {
 	b := Broadcast{ID: id, CreatedBy: h["by"], CreatedAt: at("created"), State: h["state"],
 		ScheduledAt: at("at"), StartedAt: at("started"), FinishedAt: at("finished"),
 		Total: num("total"), Sent: num("sent"), Failed: num("failed"), Blocked: num("blocked"),
-		Ambiguous: num("ambiguous"), Skipped: num("skipped")}
+		Ambiguous: num("ambiguous"), Skipped: num("skipped"), ReportTo: num("report")}
 	if err := json.Unmarshal([]byte(h["content"]), &b.Content); err != nil {
 		return Broadcast{}, fmt.Errorf("decode content of broadcast %s: %w", id, err)
 	}

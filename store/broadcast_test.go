@@ -377,3 +377,28 @@ func testBroadcastUnreachable(t *testing.T, s *store.Store) {
 		t.Errorf("UnreachableAmong = %v, %v; want 61 and 63", got, err)
 	}
 }
+
+// TestCreateBroadcastWithKey: creating twice with one key makes one broadcast, so the
+// follow-up step that creates it can be retried after a crash.
+func TestCreateBroadcastWithKey(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 4)
+	nb := store.NewBroadcast{CreatedBy: "admin:1", Content: store.BroadcastContent{Text: "通知"}, Recipients: []int64{1, 2, 3}, Key: "-100:1-0.d0"}
+	a, err := s.CreateBroadcast(ctx, nb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb.Recipients = []int64{9}
+	b, err := s.CreateBroadcast(ctx, nb)
+	if err != nil || b.ID != a.ID || b.Total != 3 {
+		t.Fatalf("second create = %+v, %v; want broadcast %s with its 3 recipients", b, err, a.ID)
+	}
+	list, err := s.Broadcasts(ctx, 10)
+	if err != nil || len(list) != 1 {
+		t.Errorf("Broadcasts = %d, %v; want one", len(list), err)
+	}
+	other, err := s.CreateBroadcast(ctx, store.NewBroadcast{Content: nb.Content, Recipients: []int64{1}, Key: "-100:2-0.d0"})
+	if err != nil || other.ID == a.ID {
+		t.Errorf("another key = %+v, %v; want a broadcast of its own", other, err)
+	}
+}

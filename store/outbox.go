@@ -47,7 +47,7 @@ const (
 // chatPaced are the methods paced in their target chat's scope: every call that makes a
 // message appear or change in the chat (a topic's creation posts one too).
 var chatPaced = []string{
-	queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument,
+	queue.MethodSendMessage, queue.MethodEditMessageText, queue.MethodSendDocument, queue.MethodSendPhoto,
 	queue.MethodCopyMessage, queue.MethodCopyMessages, queue.MethodCreateForumTopic,
 }
 

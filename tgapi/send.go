@@ -3,6 +3,7 @@ package tgapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -102,6 +103,16 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 		if msg != nil {
 			s.MessageID, s.ThreadID = msg.ID, msg.MessageThreadID
 		}
+	case queue.MethodSendPhoto:
+		var msg *models.Message
+		msg, err = c.bot.SendPhoto(ctx, &tgbot.SendPhotoParams{
+			ChatID: m.ChatID, MessageThreadID: m.ThreadID, Photo: &models.InputFileString{Data: m.FileID},
+			Caption: m.Text, ParseMode: models.ParseMode(m.ParseMode), CaptionEntities: entities(m),
+			AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk, ReplyParameters: replyTo(m), ReplyMarkup: replyMarkup(m),
+		})
+		if msg != nil {
+			s.MessageID, s.ThreadID = msg.ID, msg.MessageThreadID
+		}
 	case queue.MethodSendDocument:
 		if err := checkDocument(m); err != nil {
 			return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: %w", m.Method, m.ChatID, err)
@@ -142,7 +153,7 @@ func (c *Client) Send(ctx context.Context, m queue.Message) (Sent, error) {
 			return Sent{Outcome: Failed}, fmt.Errorf("send %s to %d: %d message ids, want one", m.Method, m.ChatID, len(m.MessageIDs))
 		}
 		var id *models.MessageID
-		id, err = c.bot.CopyMessage(ctx, copyParams(m))
+		id, err = c.bot.CopyMessage(ctx, c.copyParams(m))
 		if err == nil {
 			s.MessageID, s.ThreadID = id.ID, m.ThreadID
 		}
@@ -186,6 +197,7 @@ func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
 	return &tgbot.SendMessageParams{
 		ChatID: m.ChatID, MessageThreadID: m.ThreadID, Text: m.Text,
 		ParseMode:          models.ParseMode(m.ParseMode),
+		Entities:           entities(m),
 		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
 		ReplyParameters:    replyTo(m),
 		ReplyMarkup:        replyMarkup(m),
@@ -194,9 +206,10 @@ func (c *Client) sendParams(m queue.Message) *tgbot.SendMessageParams {
 
 // copyParams copies m's one message into m's chat (and topic); Text, when set, replaces
 // the caption of a copied media message.
-func copyParams(m queue.Message) *tgbot.CopyMessageParams {
+func (c *Client) copyParams(m queue.Message) *tgbot.CopyMessageParams {
 	params := &tgbot.CopyMessageParams{
 		ChatID: m.ChatID, MessageThreadID: m.ThreadID, FromChatID: m.FromChatID, MessageID: m.MessageIDs[0],
+		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
 	}
 	if m.Text != "" {
 		params.Caption, params.ParseMode = m.Text, models.ParseMode(m.ParseMode)
@@ -207,11 +220,24 @@ func copyParams(m queue.Message) *tgbot.CopyMessageParams {
 	return params
 }
 
-// checkDocument refuses a document that must not be uploaded: one without a file name (its
+// entities decodes m's entities; ones that do not decode are left out, and the text goes
+// unformatted rather than not at all.
+func entities(m queue.Message) []models.MessageEntity {
+	var e []models.MessageEntity
+	if len(m.Entities) > 0 && json.Unmarshal(m.Entities, &e) != nil {
+		return nil
+	}
+	return e
+}
+
+// checkDocument refuses a document that must not be uploaded (one sent by file id always
+// goes): one without a file name (its
 // multipart part would read as a plain field, not as a file), an empty one (Telegram
 // answers "file must be non-empty") and one over queue.MaxDocument.
 func checkDocument(m queue.Message) error {
 	switch {
+	case m.FileID != "":
+		return nil
 	case m.FileName == "":
 		return errors.New("document without a file name")
 	case len(m.Document) == 0:
@@ -225,11 +251,16 @@ func checkDocument(m queue.Message) error {
 // documentParams uploads m.Document as m.FileName with m.Text as its caption. A fresh
 // reader per call lets a call that was not sent go again.
 func (c *Client) documentParams(m queue.Message) *tgbot.SendDocumentParams {
+	var doc models.InputFile = &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Document)}
+	if m.FileID != "" {
+		doc = &models.InputFileString{Data: m.FileID}
+	}
 	return &tgbot.SendDocumentParams{
 		ChatID: m.ChatID, MessageThreadID: m.ThreadID,
-		Document:           &models.InputFileUpload{Filename: m.FileName, Data: bytes.NewReader(m.Document)},
+		Document:           doc,
 		Caption:            m.Text,
 		ParseMode:          models.ParseMode(m.ParseMode),
+		CaptionEntities:    entities(m),
 		AllowPaidBroadcast: c.paid && m.Lane == queue.LaneBulk,
 		ReplyParameters:    replyTo(m),
 		ReplyMarkup:        replyMarkup(m),

@@ -29,6 +29,12 @@ type BroadcastContent struct {
 	MessageID  int    `json:"message_id,omitempty"`
 	StopText   string `json:"stop_text,omitempty"`
 	StopData   string `json:"stop_data,omitempty"`
+	// Entities format Text instead of ParseMode; Media ("photo", "document") with FileID
+	// sends a file Telegram has, Text being its caption. A notice decided in the staff
+	// group is kept so, a snapshot that no later edit or deletion changes.
+	Entities json.RawMessage `json:"entities,omitempty"`
+	Media    string          `json:"media,omitempty"`
+	FileID   string          `json:"file_id,omitempty"`
 }
 
 // NewBroadcast is a validated request to create a broadcast.

@@ -134,12 +134,16 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("content: %w", err)
 	}
 	groups, forums := staffGroups(startCtx, log, api, cnt, staffChat, check)
-	h, err := handlers.New(handlers.WithUsername(username), handlers.WithLocation(cfg.location),
+	staffBC := staffBroadcasts{st: st, rate: float64(cfg.broadcastRate), log: log}
+	h, err := handlers.New(handlers.WithAudience(staffBC), handlers.WithUsername(username), handlers.WithLocation(cfg.location),
 		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
 		handlers.WithStaff(groups, cfg.adminIDs), handlers.WithReader(st),
 		handlers.WithDesk(handlers.DeskConfig{StaffChat: staffChat, Forums: forums, MaxOpen: cfg.ticketsMaxOpen,
 			StaffNames: cfg.staffShowNames, Tickets: st}))
 	if err != nil {
+		return err
+	}
+	if staffBC.stopText, err = h.StopNoticesLabel(); err != nil {
 		return err
 	}
 	if err := setCommands(startCtx, api, h, staffChat); err != nil {
@@ -156,14 +160,15 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	replica := replicaName()
 	var pool *worker.Pool
 	sender := outbox.New(outbox.Options{Store: st, API: api, Logger: log, BroadcastRate: float64(cfg.broadcastRate),
-		Valid: func(l store.Lease) bool { return pool.Valid(l) }})
+		Valid: func(l store.Lease) bool { return pool.Valid(l) }, Broadcasts: staffBC.apply})
 	pool = worker.New(worker.Options{Store: st, Handler: h, Sender: sender, Logger: log,
 		Replica: replica, MaxFailures: cfg.deadletterAfter, LeaseTTL: cfg.leaseTTL})
 
 	var shutting atomic.Bool
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
-	bcast := broadcast.New(broadcast.Options{Store: st, API: api, Logger: log, Rate: float64(cfg.broadcastRate)})
+	bcast := broadcast.New(broadcast.Options{Store: st, API: api, Logger: log, Rate: float64(cfg.broadcastRate),
+		Eligible: staffBC.eligible, OnProgress: staffBC.progress})
 	opts := webhook.Options{
 		AdminToken:  cfg.adminToken,
 		DeadLetters: deadLetters{st},

@@ -111,6 +111,7 @@ func TestTickets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test runs the binary")
 	}
+	t.Parallel() // with the other tests that mostly wait for paced replies
 	type scenario struct {
 		name string
 		run  func(*testing.T)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,14 @@ type AudienceCounter interface {
 	AudienceSize(ctx context.Context, groups [][]string, activeDays int) (int, error)
 }
 
-// WithAudience lets the staff's broadcast drafts show their audience's size.
-func WithAudience(a AudienceCounter) Option {
-	return func(h *Handler) { h.audience = a }
+// WithAudience lets the staff's broadcast drafts show their audience's size, and the
+// time (at rate messages a second) and, when paid, the cost in Stars of sending to it.
+func WithAudience(a AudienceCounter, rate float64, paid bool) Option {
+	return func(h *Handler) { h.audience, h.bcRate, h.bcPaid = a, rate, paid }
 }
+
+// starsPerMessage is what a paid broadcast message costs.
+const starsPerMessage = 0.1
 
 // BroadcastOrder is the body of a queue.MethodBroadcast entry: a broadcast to create (Op
 // bot.OrderCreate: its content, its audience as segment groups, its start), or one to
@@ -95,6 +100,11 @@ func (h *Handler) audienceArgs(ctx context.Context, loc localizer, raw, args map
 		return err
 	}
 	args["Count"] = strconv.Itoa(n)
+	args["Minutes"] = strconv.FormatFloat(math.Ceil(float64(n)/max(h.bcRate, 1)/60), 'f', 0, 64)
+	args["Stars"] = ""
+	if h.bcPaid {
+		args["Stars"] = strconv.FormatFloat(float64(n)*starsPerMessage, 'f', 1, 64)
+	}
 	sep, err := loc.render(msgListSep, nil)
 	if err != nil {
 		return err

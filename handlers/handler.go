@@ -47,6 +47,8 @@ type Handler struct {
 	initial  *content.Content
 	desk     DeskConfig
 	audience AudienceCounter
+	bcRate   float64
+	bcPaid   bool
 }
 
 // Option configures a Handler.

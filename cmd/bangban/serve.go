@@ -135,7 +135,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	groups, forums := staffGroups(startCtx, log, api, cnt, staffChat, check)
 	staffBC := staffBroadcasts{st: st, rate: float64(cfg.broadcastRate), log: log}
-	h, err := handlers.New(handlers.WithAudience(staffBC), handlers.WithUsername(username), handlers.WithLocation(cfg.location),
+	h, err := handlers.New(handlers.WithAudience(staffBC, float64(cfg.broadcastRate), cfg.broadcastPaid), handlers.WithUsername(username), handlers.WithLocation(cfg.location),
 		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
 		handlers.WithStaff(groups, cfg.adminIDs), handlers.WithReader(st),
 		handlers.WithDesk(handlers.DeskConfig{StaffChat: staffChat, Forums: forums, MaxOpen: cfg.ticketsMaxOpen,

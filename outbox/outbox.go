@@ -105,8 +105,9 @@ type Sender struct {
 	busy map[int64]bool
 	hold map[int64]time.Time // chat -> not before (after a Redis error)
 	// until keeps Notify from starting a chat this replica postponed before its time
-	// (pacing, backoff, 429); the ready set's timer starts it then.
-	until    map[int64]time.Time
+	// (pacing, backoff, 429); the ready set's timer starts it then, if the shard's lease
+	// is still the one it was postponed under.
+	until    map[int64]postponed
 	reserved map[int64]string // chat -> id of the head whose pacing slot is taken
 	failures map[int64]int    // chat -> consecutive unsent/ambiguous attempts
 	// done keeps the outcome of a call whose completion could not be written, so the
@@ -121,6 +122,14 @@ type Sender struct {
 type finished struct {
 	id  string
 	res queue.Result
+}
+
+// postponed is when a chat may be tried again and the epoch of the shard's lease it was
+// postponed under. Only that lease's scan has the time in its timer: the shard may have
+// moved meanwhile, and the chat been sent and left the ready set.
+type postponed struct {
+	at    time.Time
+	epoch int64
 }
 
 type shard struct {
@@ -164,7 +173,7 @@ func New(o Options) *Sender {
 	return &Sender{
 		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate, broadcasts: o.Broadcasts,
 		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
-		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]time.Time{},
+		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]postponed{},
 		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
 	}
 }
@@ -223,8 +232,9 @@ func (s *Sender) RemoveShard(shard int) <-chan struct{} {
 
 // Notify starts draining chat's outbox at once, after a commit of the shard queued
 // messages in it, without scanning the shard's ready set. A chat this replica postponed
-// is left to the ready set's timer; when the chat is held back after a Redis error or
-// every sending slot is busy, the shard's ready set is scanned instead.
+// under the shard's current lease is left to the ready set's timer; when the chat is held
+// back after a Redis error or every sending slot is busy, the shard's ready set is scanned
+// instead.
 func (s *Sender) Notify(shard int, chat int64) {
 	s.mu.Lock()
 	sh := s.shards[shard]
@@ -237,9 +247,16 @@ func (s *Sender) Notify(shard int, chat int64) {
 		s.mu.Unlock()
 		return
 	}
-	if u, ok := s.until[chat]; ok && time.Now().Before(u) {
-		s.mu.Unlock()
-		return
+	if u, ok := s.until[chat]; ok && time.Now().Before(u.at) {
+		if u.epoch == sh.lease.Epoch {
+			s.mu.Unlock()
+			return
+		}
+		// Postponed under an earlier lease: no timer of this one may be set for the chat.
+		// Its pacing slot, if one was reserved then, is given up (the claim takes another),
+		// so that the head does not go before its time.
+		delete(s.until, chat)
+		delete(s.reserved, chat)
 	}
 	_, held := s.hold[chat]
 	s.mu.Unlock()
@@ -380,11 +397,15 @@ func (s *Sender) drain(sh *shard, chat int64) {
 		}
 		s.mu.Lock()
 		renotified := s.busy[chat] && h.next == empty && !sh.stopped() && s.ctx.Err() == nil
+		var successor *shard
 		if !renotified {
 			delete(s.busy, chat)
 			sh.inflight--
 			if sh.inflight == 0 && sh.stopped() {
 				close(sh.drained)
+			}
+			if cur := s.shards[sh.lease.Shard]; cur != nil && cur != sh {
+				successor = cur
 			}
 		} else {
 			s.busy[chat] = false
@@ -399,6 +420,13 @@ func (s *Sender) drain(sh *shard, chat int64) {
 		if h.next == wait {
 			// The chat was postponed or held back: the scan sets the timer for it.
 			sh.poke()
+		}
+		if successor != nil {
+			// The shard was taken again under a new lease while this drain ran: its scans
+			// skipped the chat as busy, and a notification meanwhile only marked it so,
+			// while this drain ends without sending (its lease is lost). The new lease's
+			// scan looks at the chat again.
+			successor.poke()
 		}
 		s.wg.Done()
 		return
@@ -722,7 +750,7 @@ func (s *Sender) postpone(ctx context.Context, l store.Lease, chat int64, c stor
 	at := time.Now().Add(after)
 	if after > 0 {
 		s.mu.Lock()
-		s.until[chat] = at
+		s.until[chat] = postponed{at: at, epoch: l.Epoch}
 		s.mu.Unlock()
 	}
 	err := s.st.Postpone(ctx, l, chat, c, sent, at)

@@ -305,10 +305,13 @@ func (w *world) load(tg *targets, chats, rounds int, midway func()) []string {
 	id.Store(time.Now().UnixMilli() % 1_000_000_000)
 	ref := int64(9_000_000)
 	for _, text := range steps {
+		// Count the replies before posting: the bot may answer before deliver returns, and
+		// counting afterwards would wait for a reply to an update not yet sent.
+		n := len(w.replies(ref))
 		if err := tg.deliver(ctx, message(id.Add(1), ref, text)); err != nil {
 			w.t.Fatal(err)
 		}
-		w.waitReplies(ctx, ref, len(w.replies(ref))+1)
+		w.waitReplies(ctx, ref, n+1)
 	}
 	want := w.replies(ref)
 	if len(want) != len(steps) {

@@ -28,8 +28,8 @@ func WithAudience(a AudienceCounter, rate float64, paid bool) Option {
 	return func(h *Handler) { h.audience, h.bcRate, h.bcPaid = a, rate, paid }
 }
 
-// starsPerMessage is what a paid broadcast message costs.
-const starsPerMessage = 0.1
+// StarsPerMessage is what a paid broadcast message costs.
+const StarsPerMessage = 0.1
 
 // BroadcastOrder is the body of a queue.MethodBroadcast entry: a broadcast to create (Op
 // bot.OrderCreate: its content, its audience as segment groups, its start), or one to
@@ -103,7 +103,7 @@ func (h *Handler) audienceArgs(ctx context.Context, loc localizer, raw, args map
 	args["Minutes"] = strconv.FormatFloat(math.Ceil(float64(n)/max(h.bcRate, 1)/60), 'f', 0, 64)
 	args["Stars"] = ""
 	if h.bcPaid {
-		args["Stars"] = strconv.FormatFloat(float64(n)*starsPerMessage, 'f', 1, 64)
+		args["Stars"] = strconv.FormatFloat(float64(n)*StarsPerMessage, 'f', 1, 64)
 	}
 	sep, err := loc.render(msgListSep, nil)
 	if err != nil {

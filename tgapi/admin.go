@@ -269,3 +269,18 @@ func apiError(r apiResponse) error {
 	}
 	return fmt.Errorf("error response from telegram, %d %s", r.ErrorCode, r.Description)
 }
+
+// StarBalance returns the bot's Telegram Stars (getMyStarBalance), which pay for paid
+// broadcasts.
+func (c *Client) StarBalance(ctx context.Context) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
+	defer cancel()
+	var amount struct {
+		Amount         int64 `json:"amount"`
+		NanostarAmount int64 `json:"nanostar_amount"`
+	}
+	if err := c.raw(ctx, "getMyStarBalance", nil, &amount); err != nil {
+		return 0, err
+	}
+	return float64(amount.Amount) + float64(amount.NanostarAmount)/1e9, nil
+}

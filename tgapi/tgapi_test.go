@@ -508,3 +508,13 @@ func TestSendCopiesRefusedWithoutCall(t *testing.T) {
 		})
 	}
 }
+
+func TestStarBalance(t *testing.T) {
+	api := telegramtest.New(telegramtest.WithTB(t))
+	defer api.Close()
+	api.SetStarBalance(250)
+	got, err := newClient(t, api.URL()).StarBalance(context.Background())
+	if err != nil || got != 250 {
+		t.Fatalf("StarBalance = %v, %v; want 250", got, err)
+	}
+}

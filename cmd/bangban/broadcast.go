@@ -79,6 +79,9 @@ type staffBroadcasts struct {
 	rate     float64
 	stopText string
 	log      *slog.Logger
+	// stars, in paid mode, returns the bot's Star balance, which must cover a broadcast
+	// (0.1 Star a message) before it is created.
+	stars func(ctx context.Context) (float64, error)
 }
 
 // AudienceSize counts an audience for a draft.
@@ -114,6 +117,17 @@ func (b staffBroadcasts) apply(ctx context.Context, from int64, m queue.Message)
 		if len(chats) == 0 {
 			ev = bot.Event{Op: bot.OpBroadcastFailed, BC: &bot.BroadcastNews{Error: "no recipients"}}
 			break
+		}
+		if b.stars != nil {
+			balance, err := b.stars(ctx)
+			if err != nil {
+				return err
+			}
+			if cost := float64(len(chats)) * handlers.StarsPerMessage; balance < cost {
+				ev = bot.Event{Op: bot.OpBroadcastFailed, BC: &bot.BroadcastNews{
+					Error: fmt.Sprintf("paid broadcast costs %.1f Stars, balance %.1f", cost, balance)}}
+				break
+			}
 		}
 		c := o.Content
 		x, err := b.st.CreateBroadcast(ctx, store.NewBroadcast{CreatedBy: by, Recipients: chats, ScheduleAt: o.At,

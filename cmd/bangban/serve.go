@@ -135,6 +135,9 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	groups, forums := staffGroups(startCtx, log, api, cnt, staffChat, check)
 	staffBC := staffBroadcasts{st: st, rate: float64(cfg.broadcastRate), log: log}
+	if cfg.broadcastPaid {
+		staffBC.stars = api.StarBalance
+	}
 	h, err := handlers.New(handlers.WithAudience(staffBC, float64(cfg.broadcastRate), cfg.broadcastPaid), handlers.WithUsername(username), handlers.WithLocation(cfg.location),
 		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
 		handlers.WithStaff(groups, cfg.adminIDs), handlers.WithReader(st),

@@ -98,3 +98,10 @@ func (f *Fault) apiError() *apiError {
 	}
 	return e
 }
+
+// SetStarBalance sets the bot's Star balance getMyStarBalance answers (default 0).
+func (s *Server) SetStarBalance(amount int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.stars = amount
+}

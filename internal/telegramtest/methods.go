@@ -202,7 +202,7 @@ func (s *Server) handle(ctx context.Context, m *methodRule, req *request, call *
 	case "answerInlineQuery":
 		return s.answerInlineQuery(p)
 	case "getMyStarBalance":
-		return map[string]int{"amount": 0}, nil
+		return map[string]int{"amount": s.state.stars}, nil
 	}
 	return s.generic(m, cs, req)
 }

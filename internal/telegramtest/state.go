@@ -109,6 +109,7 @@ type storedFile struct {
 type state struct {
 	chats        map[int64]*chatState
 	blocked      map[int64]bool
+	stars        int // getMyStarBalance's amount
 	commands     map[string]json.RawMessage
 	webhook      Webhook
 	updates      []queuedUpdate

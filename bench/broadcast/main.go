@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/nanta-district/bangban/bench/internal/benchproc"
 	"github.com/nanta-district/bangban/internal/telegramtest"
 )
 
@@ -85,12 +86,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			return fmt.Errorf("build bangban: %v\n%s", err, b)
 		}
 	}
-	rs, err := startRedis(c.redisBin)
+	rs, err := benchproc.StartRedis(c.redisBin)
 	if err != nil {
 		return err
 	}
-	defer rs.stop()
-	rdb := redis.NewClient(&redis.Options{Addr: rs.addr})
+	defer rs.Stop()
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	defer rdb.Close()
 
 	api := telegramtest.New(telegramtest.WithCallLimit(1000))
@@ -109,7 +110,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		times <- ts
 	}()
 
-	bot, addr, err := startBot(c, rs.url, api.URL())
+	bot, addr, err := startBot(c, rs.URL, api.URL())
 	if err != nil {
 		return err
 	}
@@ -123,7 +124,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	for i := range recipients {
 		recipients[i] = 5_000_000_000 + int64(i)
 	}
-	cpu0, rcpu0 := procCPU(bot.Process.Pid), procCPU(rs.cmd.Process.Pid)
+	cpu0, rcpu0 := benchproc.CPU(bot.Process.Pid), benchproc.CPU(rs.PID())
 	var created struct{ ID string }
 	if err := admin(ctx, http.MethodPost, addr, "/api/broadcasts",
 		map[string]any{"text": "政策通知: policy notice", "recipients": recipients}, &created); err != nil {
@@ -148,7 +149,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			return fmt.Errorf("broadcast not done: %w", err)
 		}
 	}
-	r := result{n: c.n, botCPU: procCPU(bot.Process.Pid) - cpu0, redisCPU: procCPU(rs.cmd.Process.Pid) - rcpu0}
+	r := result{n: c.n, botCPU: benchproc.CPU(bot.Process.Pid) - cpu0, redisCPU: benchproc.CPU(rs.PID()) - rcpu0}
 	memDone, err := usedMemory(ctx, rdb)
 	if err != nil {
 		return err
@@ -173,7 +174,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		r.elapsed = ts[len(ts)-1].Sub(ts[0])
 		r.peak = peakPerSecond(ts)
 	}
-	report(out, c, rs.version, r)
+	report(out, c, rs.Version, r)
 	return nil
 }
 
@@ -300,66 +301,3 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// redisServer is a redis-server process of this run, on a free loopback port, persisting
-// nothing.
-type redisServer struct {
-	cmd     *exec.Cmd
-	addr    string
-	url     string
-	version string
-}
-
-func startRedis(bin string) (*redisServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	rs := &redisServer{cmd: cmd, addr: "127.0.0.1:" + port, url: "redis://127.0.0.1:" + port + "/0"}
-	c := redis.NewClient(&redis.Options{Addr: rs.addr})
-	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		info, err := c.Info(context.Background(), "server").Result()
-		if err == nil {
-			for l := range strings.SplitSeq(info, "\r\n") {
-				if v, ok := strings.CutPrefix(l, "redis_version:"); ok {
-					rs.version = v
-				}
-			}
-			return rs, nil
-		}
-		if time.Now().After(deadline) {
-			rs.stop()
-			return nil, fmt.Errorf("redis-server on port %s did not answer: %w", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (rs *redisServer) stop() {
-	_ = rs.cmd.Process.Kill()
-	_ = rs.cmd.Wait()
-}
-
-// procCPU returns the user and system CPU time a process has used, from /proc (zero where
-// there is no /proc).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * 10 * time.Millisecond
-}

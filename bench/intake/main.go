@@ -18,21 +18,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/redis/go-redis/v9"
 
+	"github.com/nanta-district/bangban/bench/internal/benchproc"
 	"github.com/nanta-district/bangban/store"
 	"github.com/nanta-district/bangban/webhook"
 )
@@ -85,12 +83,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if c.conns < 1 || c.rounds < 1 || c.duration <= 0 {
 		return errors.New("conns and rounds must be at least 1 and duration positive")
 	}
-	rs, err := startRedis(c.redisBin)
+	rs, err := benchproc.StartRedis(c.redisBin)
 	if err != nil {
 		return err
 	}
-	defer rs.stop()
-	rdb, blocking, err := store.Dial(rs.url, "single", shards)
+	defer rs.Stop()
+	rdb, blocking, err := store.Dial(rs.URL, "single", shards)
 	if err != nil {
 		return err
 	}
@@ -144,7 +142,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 					return err
 				}
 			}
-			cpu0 := procCPU(rs.pid())
+			cpu0 := benchproc.CPU(rs.PID())
 			ph, err := load(ctx, client, urls[i], c.conns, c.duration)
 			if profiled {
 				pprof.StopCPUProfile()
@@ -154,7 +152,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 				return err
 			}
 			r := &results[i]
-			r.cpu += procCPU(rs.pid()) - cpu0
+			r.cpu += benchproc.CPU(rs.PID()) - cpu0
 			r.n += len(ph.lat)
 			r.errs += ph.errs
 			r.elapsed += ph.elapsed
@@ -174,9 +172,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	return nil
 }
 
-func report(out io.Writer, c config, rs *redisServer, results []result) {
+func report(out io.Writer, c config, rs *benchproc.Redis, results []result) {
 	fmt.Fprintf(out, "intake over HTTP: %d connections, %d × %s per target (alternating), GOMAXPROCS=%d, %d CPUs, %s %s on 127.0.0.1\n",
-		c.conns, c.rounds, c.duration, runtime.GOMAXPROCS(0), runtime.NumCPU(), c.redisBin, rs.version)
+		c.conns, c.rounds, c.duration, runtime.GOMAXPROCS(0), runtime.NumCPU(), c.redisBin, rs.Version)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tupdates/s\tp50 ms\tp99 ms\terrors\tredis CPU ms/update\t")
 	for _, r := range results {
@@ -299,69 +297,3 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// redisServer is a redis-server process of this run, on a free loopback port, persisting
-// nothing.
-type redisServer struct {
-	cmd     *exec.Cmd
-	url     string
-	version string
-}
-
-func startRedis(bin string) (*redisServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	rs := &redisServer{cmd: cmd, url: "redis://127.0.0.1:" + port + "/0"}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
-	defer c.Close()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		info, err := c.Info(context.Background(), "server").Result()
-		if err == nil {
-			for l := range strings.SplitSeq(info, "\r\n") {
-				if v, ok := strings.CutPrefix(l, "redis_version:"); ok {
-					rs.version = v
-				}
-			}
-			return rs, nil
-		}
-		if time.Now().After(deadline) {
-			rs.stop()
-			return nil, fmt.Errorf("redis-server on port %s did not answer: %w", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (rs *redisServer) pid() int { return rs.cmd.Process.Pid }
-
-func (rs *redisServer) stop() {
-	_ = rs.cmd.Process.Kill()
-	_ = rs.cmd.Wait()
-}
-
-// procCPU returns the user and system CPU time a process has used, from /proc (zero where
-// there is no /proc).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which may hold spaces: utime and stime are the 12th
-	// and 13th, in clock ticks (100 per second on Linux).
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * 10 * time.Millisecond
-}

@@ -94,7 +94,7 @@ func commitUpdate(t *testing.T, st *store.Store, l store.Lease, uid, chat int64,
 	if _, err := st.Append(ctx, queue.Update{UpdateID: uid, Kind: queue.KindTelegram, ChatID: chat, Raw: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	us, err := st.Read(ctx, l, 100, time.Millisecond)
+	us, err := st.Read(ctx, l, 100, time.Millisecond, "")
 	if err != nil {
 		t.Fatal(err)
 	}

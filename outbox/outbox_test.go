@@ -80,7 +80,7 @@ func (e *env) enqueue(t *testing.T, chat int64, msgs ...queue.Message) {
 	if _, err := e.st.Append(ctx, queue.Update{UpdateID: e.uid, Kind: queue.KindTelegram, ChatID: chat, Raw: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	us, err := e.st.Read(ctx, e.l, 100, time.Millisecond)
+	us, err := e.st.Read(ctx, e.l, 100, time.Millisecond, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func (e *env) results(t *testing.T, chat int64, n int, within time.Duration) map
 	got := map[string]queue.Result{}
 	deadline := time.Now().Add(within)
 	for len(got) < n && time.Now().Before(deadline) {
-		us, err := e.st.Read(context.Background(), e.l, 10, 100*time.Millisecond)
+		us, err := e.st.Read(context.Background(), e.l, 10, 100*time.Millisecond, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -555,7 +555,7 @@ func TestDeliverAppendsEvents(t *testing.T) {
 	if err := e.st.EnsureGroup(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	us, err := e.st.Read(ctx, l, 10, time.Second)
+	us, err := e.st.Read(ctx, l, 10, time.Second, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func (fx *fixture) next(t *testing.T, chat int64) (store.Lease, queue.Update) {
 		t.Fatalf("Append(%d): %v", chat, err)
 	}
 	l := fx.lease(t, queue.Shard(chat, fx.shards))
-	us, err := fx.s.Read(ctx, l, 10, 0)
+	us, err := fx.s.Read(ctx, l, 10, 0, "")
 	if err != nil || len(us) != 1 || us[0].UpdateID != fx.update {
 		t.Fatalf("Read after Append(update %d of chat %d) = %+v, %v; want that update", fx.update, chat, us, err)
 	}

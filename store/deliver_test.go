@@ -16,7 +16,7 @@ import (
 // on anything else.
 func events(t *testing.T, s *store.Store, l store.Lease) map[int64][]queue.Event {
 	t.Helper()
-	us, err := s.Read(context.Background(), l, 100, 0)
+	us, err := s.Read(context.Background(), l, 100, 0, "")
 	if err != nil {
 		t.Fatalf("Read(shard %d): %v", l.Shard, err)
 	}
@@ -94,7 +94,7 @@ func TestDeliverWakesTheTargetShard(t *testing.T) {
 		delivered <- s.Deliver(ctx, from, queue.Message{ID: "1", Method: queue.MethodDeliver, ChatID: to, Body: json.RawMessage(`{}`)})
 	}()
 	// Read waits at most this long: it returns nothing unless the append woke it.
-	us, err := s.Read(ctx, l, 10, 10*time.Second)
+	us, err := s.Read(ctx, l, 10, 10*time.Second, "")
 	if err := <-delivered; err != nil {
 		t.Fatalf("Deliver: %v", err)
 	}

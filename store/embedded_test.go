@@ -46,10 +46,10 @@ func TestEmbeddedEngine(t *testing.T) {
 	if err := s.EnsureGroup(ctx, 1-sh); err != nil {
 		t.Fatal(err)
 	}
-	if us, err := s.Read(ctx, l2, 10, 20*time.Millisecond); err != nil || len(us) != 0 {
+	if us, err := s.Read(ctx, l2, 10, 20*time.Millisecond, ""); err != nil || len(us) != 0 {
 		t.Fatalf("Read of an empty shard = %v, %v; want nothing after the wait", us, err)
 	}
-	us, err := s.Read(ctx, l, 10, 0)
+	us, err := s.Read(ctx, l, 10, 0, "")
 	if err != nil || len(us) != 1 {
 		t.Fatalf("Read = %v, %v", us, err)
 	}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestAppendDedupes(t *testing.T) {
 	}
 	shard := queue.Shard(42, 4)
 	l := acquire(t, s, shard, "a")
-	got, err := s.Read(ctx, l, 10, 10*time.Millisecond)
+	got, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestCommitIsFencedAndOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := acquire(t, s, 0, "a")
-	us, err := s.Read(ctx, old, 10, 10*time.Millisecond)
+	us, err := s.Read(ctx, old, 10, 10*time.Millisecond, "")
 	if err != nil || len(us) != 1 {
 		t.Fatalf("Read = %v, %v", us, err)
 	}
@@ -131,7 +133,7 @@ func TestFailMovesToDeadLettersAndReplay(t *testing.T) {
 	}
 	shard := queue.Shard(77, 2)
 	l := acquire(t, s, shard, "a")
-	us, err := s.Read(ctx, l, 10, 10*time.Millisecond)
+	us, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
 	if err != nil || len(us) != 1 {
 		t.Fatalf("Read = %v, %v", us, err)
 	}
@@ -158,7 +160,7 @@ func TestFailMovesToDeadLettersAndReplay(t *testing.T) {
 	if err := s.Replay(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second Replay = %v, want ErrNotFound", err)
 	}
-	us, err = s.Read(ctx, l, 10, 10*time.Millisecond)
+	us, err = s.Read(ctx, l, 10, 10*time.Millisecond, "")
 	if err != nil || len(us) != 1 || us[0].UpdateID != 9 {
 		t.Fatalf("Read after replay = %v, %v", us, err)
 	}
@@ -196,13 +198,13 @@ func TestStaleHolderCannotReadOrClaim(t *testing.T) {
 	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if us, err := s.Read(ctx, old, 10, 10*time.Millisecond); !errors.Is(err, store.ErrLeaseLost) || len(us) != 0 {
+	if us, err := s.Read(ctx, old, 10, 10*time.Millisecond, ""); !errors.Is(err, store.ErrLeaseLost) || len(us) != 0 {
 		t.Fatalf("stale Read = %v, %v; want nothing and ErrLeaseLost", us, err)
 	}
 	if us, err := s.Pending(ctx, old, 10); !errors.Is(err, store.ErrLeaseLost) || len(us) != 0 {
 		t.Fatalf("stale Pending = %v, %v; want nothing and ErrLeaseLost", us, err)
 	}
-	us, err := s.Read(ctx, cur, 10, 10*time.Millisecond)
+	us, err := s.Read(ctx, cur, 10, 10*time.Millisecond, "")
 	if err != nil || len(us) != 1 {
 		t.Fatalf("holder Read = %v, %v; want the update", us, err)
 	}
@@ -216,7 +218,7 @@ func TestReadWaitsForNewEntries(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		_, _ = s.Append(ctx, queue.Update{UpdateID: 2, ChatID: 5, Raw: []byte(`{}`)})
 	}()
-	us, err := s.Read(ctx, l, 10, 5*time.Second)
+	us, err := s.Read(ctx, l, 10, 5*time.Second, "")
 	if err != nil || len(us) != 1 || us[0].UpdateID != 2 {
 		t.Fatalf("Read = %v, %v; want update 2 once it arrives", us, err)
 	}
@@ -240,5 +242,76 @@ func TestAppendWaitsForReplicas(t *testing.T) {
 	s.WaitReplicas(0)
 	if dup, err := s.Append(ctx, u); err != nil || !dup {
 		t.Errorf("Append after the unreplicated write = %v, %v; want a duplicate (it is queued on the master)", dup, err)
+	}
+}
+
+// TestReadAfterWaitsFirst: a read given the last entry of a read that was not full waits
+// for a newer entry, returns one that is already there at once, and still refuses a lease
+// that is no longer held.
+func TestReadAfterWaitsFirst(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Single(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	s := store.New(rdb, rdb, redistest.Prefix(t), 1)
+	l := acquire(t, s, 0, "a")
+	// scripts counts the scripts Redis has run, reads included.
+	scripts := func() int64 {
+		info, err := rdb.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(info, "\r\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_evalsha:calls="); ok {
+				n, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+				return n
+			}
+		}
+		return 0
+	}
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Read(ctx, l, 10, time.Second, "")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("Read = %v, %v", first, err)
+	}
+	after := first[0].StreamID
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_, _ = s.Append(ctx, queue.Update{UpdateID: 2, ChatID: 5, Raw: []byte(`{}`)})
+	}()
+	before := scripts()
+	us, err := s.Read(ctx, l, 10, 5*time.Second, after)
+	if err != nil || len(us) != 1 || us[0].UpdateID != 2 {
+		t.Fatalf("Read after %s = %v, %v; want update 2 once it arrives", after, us, err)
+	}
+	// The append's script and the one read: no read that found nothing.
+	if n := scripts() - before; n != 2 {
+		t.Errorf("%d scripts ran for one append and one read, want 2", n)
+	}
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 3, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	us, err = s.Read(ctx, l, 10, 5*time.Second, after)
+	if err != nil || len(us) != 1 || us[0].UpdateID != 3 {
+		t.Fatalf("Read after %s = %v, %v; want update 3 at once", after, us, err)
+	}
+	if waited := time.Since(start); waited > 4*time.Second {
+		t.Errorf("Read waited %v for an entry already there", waited)
+	}
+	if us, err := s.Read(ctx, l, 10, 50*time.Millisecond, us[0].StreamID); err != nil || len(us) != 0 {
+		t.Errorf("Read of an idle shard = %v, %v; want nothing", us, err)
+	}
+	if err := s.Release(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	acquire(t, s, 0, "b")
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 4, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read(ctx, l, 10, time.Second, after); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("Read after with a lost lease = %v, want ErrLeaseLost", err)
 	}
 }

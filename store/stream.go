@@ -131,9 +131,21 @@ return '0-0'
 // arrive. It returns no entries and no error when none arrived, and ErrLeaseLost when l
 // is no longer held. The wait is a plain XREAD, which changes nothing if it outlives
 // the lease.
-func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Duration) ([]queue.Update, error) {
+//
+// after, when set, is the id of the last entry the caller read, when that read was not
+// full: the shard had no more then, so Read waits for a newer entry first instead of
+// reading to find nothing. On a shard that gets an update now and then (most of them, at
+// a person's pace) that is one round trip less per update.
+func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Duration, after string) ([]queue.Update, error) {
 	k := s.keys(l.Shard)
-	for attempt := 0; ; attempt++ {
+	attempt := 0
+	if after != "" && block > 0 {
+		if err := s.waitAfter(ctx, l.Shard, k.stream, after, block); err != nil {
+			return nil, err
+		}
+		attempt = 1
+	}
+	for ; ; attempt++ {
 		res, err := readScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, count).Result()
 		if err != nil {
 			return nil, fmt.Errorf("read shard %d: %w", l.Shard, err)
@@ -157,12 +169,20 @@ func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Durat
 				// The embedded engine reports no last id for a stream that never had an entry.
 				v = "0-0"
 			}
-			err := s.blocking.XRead(ctx, &redis.XReadArgs{Streams: []string{k.stream, v}, Count: 1, Block: block}).Err()
-			if err != nil && !errors.Is(err, redis.Nil) {
-				return nil, fmt.Errorf("wait on shard %d: %w", l.Shard, err)
+			if err := s.waitAfter(ctx, l.Shard, k.stream, v, block); err != nil {
+				return nil, err
 			}
 		}
 	}
+}
+
+// waitAfter waits up to block for an entry of the stream newer than id.
+func (s *Store) waitAfter(ctx context.Context, shard int, stream, id string, block time.Duration) error {
+	err := s.blocking.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, id}, Count: 1, Block: block}).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("wait on shard %d: %w", shard, err)
+	}
+	return nil
 }
 
 func decodeEntry(m redis.XMessage) queue.Update {

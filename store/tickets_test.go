@@ -16,7 +16,7 @@ func commitTicket(t *testing.T, s *store.Store, l store.Lease, group, id int64, 
 	if _, err := s.Append(ctx, queue.Update{UpdateID: id, ChatID: group, Raw: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	us, err := s.Read(ctx, l, 10, 10*time.Millisecond)
+	us, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
 	if err != nil || len(us) != 1 {
 		t.Fatalf("Read = %v, %v", us, err)
 	}

@@ -30,7 +30,7 @@ type Store interface {
 	Leave(ctx context.Context, replica string) error
 	EnsureGroup(ctx context.Context, shard int) error
 	Pending(ctx context.Context, l store.Lease, count int64) ([]queue.Update, error)
-	Read(ctx context.Context, l store.Lease, count int64, block time.Duration) ([]queue.Update, error)
+	Read(ctx context.Context, l store.Lease, count int64, block time.Duration, after string) ([]queue.Update, error)
 	Load(ctx context.Context, shard int, chatID int64) (queue.State, error)
 	Commit(ctx context.Context, l store.Lease, u queue.Update, eff queue.Effects) error
 	Fail(ctx context.Context, l store.Lease, u queue.Update, cause error, max int) (bool, error)
@@ -390,12 +390,16 @@ func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 		b.wait(ctx)
 	}
 	b = backoff{}
+	// after is the last entry of a read that was not full: the next read waits for a newer
+	// one first (store.Read).
+	after := ""
 	for ctx.Err() == nil {
-		us, err := p.o.Store.Read(ctx, l, p.o.Batch, p.o.Block)
+		us, err := p.o.Store.Read(ctx, l, p.o.Batch, p.o.Block, after)
 		if errors.Is(err, store.ErrLeaseLost) {
 			return
 		}
 		if err != nil {
+			after = ""
 			if ctx.Err() == nil {
 				log.Warn("read shard", "err", err)
 				b.wait(ctx)
@@ -403,6 +407,12 @@ func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 			continue
 		}
 		b = backoff{}
+		switch {
+		case int64(len(us)) >= p.o.Batch:
+			after = ""
+		case len(us) > 0:
+			after = us[len(us)-1].StreamID
+		}
 		if !p.processAll(ctx, l, us) {
 			return
 		}

@@ -134,7 +134,7 @@ func (h *Handler) messageInput(m *models.Message) (bot.Input, origin, bool) {
 		Anonymous: m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID}
 	if m.From != nil {
 		in.LanguageCode, in.Name, in.FromID = m.From.LanguageCode, m.From.FirstName, m.From.ID
-		in.Admin = slices.Contains(h.admins, m.From.ID)
+		in.Admin = h.isAdmin(m.From.ID, in.Staff)
 	}
 	switch {
 	case m.Text != "":

@@ -49,6 +49,8 @@ type Handler struct {
 	audience AudienceCounter
 	bcRate   float64
 	bcPaid   bool
+	// staffAdmins makes every staff member an admin (WithStaffAdmins).
+	staffAdmins bool
 }
 
 // Option configures a Handler.
@@ -85,6 +87,18 @@ func WithCheckInWindow(d time.Duration) Option {
 // (Telegram user ids allowed to export).
 func WithStaff(chats, admins []int64) Option {
 	return func(h *Handler) { h.staff, h.admins = chats, admins }
+}
+
+// WithStaffAdmins makes everyone who writes in a staff group an admin, for the
+// playground, where the simulated staff must be able to try exports and broadcasts.
+func WithStaffAdmins() Option {
+	return func(h *Handler) { h.staffAdmins = true }
+}
+
+// isAdmin reports whether user may export and broadcast; staff says the input comes from
+// a staff group.
+func (h *Handler) isAdmin(user int64, staff bool) bool {
+	return slices.Contains(h.admins, user) || h.staffAdmins && staff
 }
 
 // WithReader gives staff commands their view of the store. Without it /stats and /export
@@ -223,8 +237,8 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 		LanguageCode: cq.From.LanguageCode,
 		Name:         cq.From.FirstName,
 		FromID:       cq.From.ID,
-		Admin:        slices.Contains(h.admins, cq.From.ID),
-		Now:          h.now().In(h.loc),
+
+		Now: h.now().In(h.loc),
 	}
 	switch m := cq.Message; {
 	case m.Message != nil:
@@ -237,6 +251,7 @@ func (h *Handler) callback(ctx context.Context, u queue.Update, st queue.State, 
 	}
 	in.Staff = slices.Contains(h.staff, o.chatID)
 	in.ChatID = o.chatID
+	in.Admin = h.isAdmin(cq.From.ID, in.Staff)
 	// A tap on a message sent through inline mode has no chat: bot.ChatOther makes Step
 	// ignore it, and the query is still answered so the button stops spinning.
 	return h.step(ctx, u, st, in, o)

@@ -51,3 +51,24 @@ func TestSegments(t *testing.T) {
 		t.Errorf("stranger: %v active %v", eff.Segments, eff.Active)
 	}
 }
+
+// TestStaffAdmins: with WithStaffAdmins (the playground) anyone in a staff group is an
+// admin there, and nowhere else.
+func TestStaffAdmins(t *testing.T) {
+	h, err := New(WithClock(func() time.Time { return now }), WithStaff([]int64{staffGrp}, nil), WithStaffAdmins(), WithReader(&fakeReader{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff := handle(t, h, staffGrp, update(t, "message", message(staffGrp, 5, map[string]any{"text": "/export checkins"})), queue.State{})
+	if len(eff.Outbox) == 0 || eff.Outbox[0].ChatID != 5 {
+		t.Errorf("export by a staff member with staff admins: %+v, want the file in their private chat", eff.Outbox)
+	}
+	plain, err := New(WithClock(func() time.Time { return now }), WithStaff([]int64{staffGrp}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff = handle(t, plain, staffGrp, update(t, "message", message(staffGrp, 5, map[string]any{"text": "/export checkins"})), queue.State{})
+	if len(eff.Outbox) != 1 || eff.Outbox[0].ChatID != staffGrp {
+		t.Errorf("export by a staff member without: %+v, want the admins-only answer in the group", eff.Outbox)
+	}
+}

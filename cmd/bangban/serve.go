@@ -135,14 +135,19 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	groups, forums := staffGroups(startCtx, log, api, cnt, staffChat, check)
 	staffBC := staffBroadcasts{st: st, rate: float64(cfg.broadcastRate), log: log}
+	hopts := []handlers.Option{handlers.WithAudience(staffBC, float64(cfg.broadcastRate), cfg.broadcastPaid)}
+	if cfg.playground() && len(cfg.adminIDs) == 0 {
+		// The simulated staff of the playground may try exports and broadcasts.
+		hopts = append(hopts, handlers.WithStaffAdmins())
+	}
 	if cfg.broadcastPaid {
 		staffBC.stars = api.StarBalance
 	}
-	h, err := handlers.New(handlers.WithAudience(staffBC, float64(cfg.broadcastRate), cfg.broadcastPaid), handlers.WithUsername(username), handlers.WithLocation(cfg.location),
+	h, err := handlers.New(append(hopts, handlers.WithUsername(username), handlers.WithLocation(cfg.location),
 		handlers.WithContent(cnt), handlers.WithCheckInWindow(cfg.checkInWindow),
 		handlers.WithStaff(groups, cfg.adminIDs), handlers.WithReader(st),
 		handlers.WithDesk(handlers.DeskConfig{StaffChat: staffChat, Forums: forums, MaxOpen: cfg.ticketsMaxOpen,
-			StaffNames: cfg.staffShowNames, Tickets: st}))
+			StaffNames: cfg.staffShowNames, Tickets: st}))...)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ type Update struct {
 	Raw json.RawMessage
 	// Deliveries counts how many times the entry has been handed to a worker, this time included.
 	Deliveries int
+	// Loaded is the chat's state as the read that returned the entry found it, for the
+	// first entry of each chat in a read; nil means the state is to be loaded.
+	Loaded *State
 }
 
 // State is what the store holds for one chat, handed to the handler before an update.

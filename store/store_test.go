@@ -315,3 +315,46 @@ func TestReadAfterWaitsFirst(t *testing.T) {
 		t.Errorf("Read after with a lost lease = %v, want ErrLeaseLost", err)
 	}
 }
+
+// TestReadLoadsState: a read hands over the state of the first entry of each chat as Load
+// would read it, and none for the chat's later entries (committed in between, they need a
+// fresh load).
+func TestReadLoadsState(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, 1)
+	l := acquire(t, s, 0, "a")
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	us, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
+	if err != nil || len(us) != 1 {
+		t.Fatalf("Read = %v, %v", us, err)
+	}
+	eff := queue.Effects{Session: []byte(`{"v":1}`), Profile: []byte(`{"v":1,"lang":"en"}`), CheckIn: []byte(`{"p":"a"}`),
+		Segments: []string{"lang:en"}}
+	if err := s.Commit(ctx, l, us[0], eff); err != nil {
+		t.Fatal(err)
+	}
+	for id, chat := range []int64{5, 6, 5} {
+		if _, err := s.Append(ctx, queue.Update{UpdateID: int64(10 + id), ChatID: chat, Raw: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	us, err = s.Read(ctx, l, 10, 10*time.Millisecond, "")
+	if err != nil || len(us) != 3 {
+		t.Fatalf("Read = %v, %v; want 3 entries", us, err)
+	}
+	want, err := s.Load(ctx, 0, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&want, us[0].Loaded); diff != "" || !want.Indexed || len(want.History) != 1 {
+		t.Errorf("state of chat 5 with its first entry (-Load +read):\n%s", diff)
+	}
+	if got := us[1].Loaded; got == nil || got.Session != nil || got.Profile != nil || got.Indexed {
+		t.Errorf("state of the new chat 6 = %+v, want an empty one", got)
+	}
+	if us[2].Loaded != nil {
+		t.Errorf("chat 5's second entry came with a state: %+v", us[2].Loaded)
+	}
+}

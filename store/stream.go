@@ -114,12 +114,39 @@ func (s *Store) withDeliveries(ctx context.Context, l Lease, us []queue.Update) 
 // readScript delivers new entries to the lease holder only: a blocking XREADGROUP could
 // not be fenced, and one issued by a stalled replica would bury entries in its own
 // pending list after its successor had claimed the others, breaking per-chat order.
-// KEYS: lease, stream. ARGV: lease value, consumer, count. Returns -1 when the lease is
-// lost, the entries when there are some, else the stream's last generated id to wait on.
+// KEYS: lease, stream. ARGV: lease value, consumer, count, last history index loaded.
+// Returns -1 when the lease is lost; the entries, with the state of the chat of each
+// entry that is its chat's first in the read (as Load reads it: session, profile,
+// unreachable, history, indexed; 0 for the others), when there are some; else the
+// stream's last generated id to wait on. The chat keys are the shard's, in its slot.
 var readScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 local r = redis.call('XREADGROUP', 'GROUP', 'w', ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[2], '>')
-if r then return r[1][2] end
+if r then
+  local es = r[1][2]
+  local tag = string.sub(KEYS[2], 1, -3)
+  local states, seen = {}, {}
+  for i, e in ipairs(es) do
+    local chat
+    local f = e[2]
+    for j = 1, #f, 2 do
+      if f[j] == 'c' then chat = f[j + 1] end
+    end
+    if chat and not seen[chat] then
+      seen[chat] = true
+      states[i] = {
+        redis.call('GET', tag .. ':sess:' .. chat),
+        redis.call('GET', tag .. ':prof:' .. chat),
+        redis.call('SISMEMBER', tag .. ':unreach', chat),
+        redis.call('LRANGE', tag .. ':hist:' .. chat, 0, tonumber(ARGV[4])),
+        redis.call('EXISTS', tag .. ':segs:' .. chat),
+      }
+    else
+      states[i] = 0
+    end
+  end
+  return {es, states}
+end
 local info = redis.call('XINFO', 'STREAM', KEYS[2])
 for i = 1, #info, 2 do
   if info[i] == 'last-generated-id' then return info[i + 1] end
@@ -146,7 +173,7 @@ func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Durat
 		attempt = 1
 	}
 	for ; ; attempt++ {
-		res, err := readScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, count).Result()
+		res, err := readScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, count, queue.HistoryLoaded-1).Result()
 		if err != nil {
 			return nil, fmt.Errorf("read shard %d: %w", l.Shard, err)
 		}
@@ -154,11 +181,23 @@ func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Durat
 		case int64:
 			return nil, ErrLeaseLost
 		case []any:
-			msgs := entries(v)
-			out := make([]queue.Update, len(msgs))
-			for i, m := range msgs {
-				out[i] = decodeEntry(m)
-				out[i].Deliveries = 1
+			if len(v) != 2 {
+				return nil, fmt.Errorf("read shard %d: unexpected answer %v", l.Shard, v)
+			}
+			raw, _ := v[0].([]any)
+			states, _ := v[1].([]any)
+			out := make([]queue.Update, 0, len(raw))
+			for i, e := range raw {
+				msgs := entries([]any{e})
+				if len(msgs) == 0 {
+					continue
+				}
+				u := decodeEntry(msgs[0])
+				u.Deliveries = 1
+				if i < len(states) {
+					u.Loaded = loadedState(states[i])
+				}
+				out = append(out, u)
 			}
 			return out, nil
 		case string:
@@ -200,6 +239,33 @@ func decodeEntry(m redis.XMessage) queue.Update {
 		u.Raw = []byte(v)
 	}
 	return u
+}
+
+// loadedState decodes the state the read script loaded with an entry, nil when it did
+// not (the entry's chat came earlier in the read).
+func loadedState(v any) *queue.State {
+	f, ok := v.([]any)
+	if !ok || len(f) != 5 {
+		return nil
+	}
+	st := &queue.State{}
+	if b, ok := f[0].(string); ok {
+		st.Session = []byte(b)
+	}
+	if b, ok := f[1].(string); ok {
+		st.Profile = []byte(b)
+	}
+	unrch, _ := f[2].(int64)
+	st.Unreachable = unrch == 1
+	hist, _ := f[3].([]any)
+	for _, h := range hist {
+		if b, ok := h.(string); ok {
+			st.History = append(st.History, []byte(b))
+		}
+	}
+	indexed, _ := f[4].(int64)
+	st.Indexed = indexed == 1
+	return st
 }
 
 // Load returns what the store holds for a chat of the shard.

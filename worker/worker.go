@@ -442,7 +442,14 @@ func (p *Pool) process(stop context.Context, l store.Lease, u queue.Update) bool
 	start := time.Now()
 	b := backoff{}
 	for {
-		st, err := p.o.Store.Load(ctx, l.Shard, u.ChatID)
+		// The read loaded the state of its first update of each chat; after a failure, or
+		// for the chat's later updates, it is loaded afresh.
+		st, err := queue.State{}, error(nil)
+		if u.Loaded != nil {
+			st, u.Loaded = *u.Loaded, nil
+		} else {
+			st, err = p.o.Store.Load(ctx, l.Shard, u.ChatID)
+		}
 		if err != nil {
 			log.Warn("load state", "err", err)
 			if !b.waitUnlessStopped(stop) {

@@ -6,6 +6,7 @@ package playground
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/nanta-district/bangban/content"
 	"github.com/nanta-district/bangban/internal/telegramtest"
 	"github.com/nanta-district/bangban/queue"
 )
@@ -23,38 +25,56 @@ type Intake interface {
 	Append(ctx context.Context, u queue.Update) (duplicate bool, err error)
 }
 
-// Message is one bot message in a simulated chat, with edits applied.
-type Message struct {
-	ID       int                `json:"message_id"`
-	Text     string             `json:"text"`
-	Keyboard [][]map[string]any `json:"keyboard,omitempty"`
-	Edited   bool               `json:"edited,omitempty"`
-	// Document is the name of a file the bot sent (an export).
-	Document string `json:"document,omitempty"`
-	// Thread is the forum topic of a message in the staff group.
-	Thread int `json:"thread,omitempty"`
-	// Copy says which message this one copies ("<chat>/<message id>").
-	Copy string `json:"copy,omitempty"`
-}
-
 // Playground holds the simulated chats.
 type Playground struct {
 	intake Intake
 	api    *telegramtest.Server
 	staff  int64
+	points []Point
 	nextID atomic.Int64
+	done   <-chan struct{}
 
 	mu    sync.Mutex
-	chats map[int64][]Message
+	chats map[int64]*chat
 	// users remembers each simulated user's name and language, so that only the first
 	// request needs to give them, as a Telegram client sends them with every update.
 	users map[int64]userFields
+	// callbacks maps the id of a tapped button's callback query to its chat, until the
+	// bot answers it.
+	callbacks map[string]int64
+	streams   map[int64]map[*stream]struct{}
+}
+
+// Point is a service point the page offers as a location to share and a QR code to scan.
+type Point struct {
+	ID     string  `json:"id"`
+	Name   string  `json:"name"`
+	NameEN string  `json:"name_en,omitempty"`
+	Lat    float64 `json:"lat"`
+	Lon    float64 `json:"lon"`
+}
+
+// Option configures a Playground.
+type Option func(*Playground)
+
+// WithPoints offers the content's service points on the page.
+func WithPoints(points []content.Point) Option {
+	return func(p *Playground) {
+		for _, pt := range points {
+			p.points = append(p.points, Point{ID: pt.ID, Name: pt.Name.ZH, NameEN: pt.Name.EN, Lat: pt.Lat, Lon: pt.Lon})
+		}
+	}
 }
 
 // New starts recording the bot's messages from api and returns the Playground; stop it
-// by cancelling ctx. staff is the staff group (a forum supergroup of api).
-func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64) *Playground {
-	p := &Playground{intake: intake, api: api, staff: staff, chats: map[int64][]Message{}, users: map[int64]userFields{}}
+// by cancelling ctx, which also ends its event streams. staff is the staff group (a forum
+// supergroup of api).
+func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64, opts ...Option) *Playground {
+	p := &Playground{intake: intake, api: api, staff: staff, points: []Point{}, done: ctx.Done(), chats: map[int64]*chat{},
+		users: map[int64]userFields{}, callbacks: map[string]int64{}, streams: map[int64]map[*stream]struct{}{}}
+	for _, o := range opts {
+		o(p)
+	}
 	// Update ids only need to be unique for 24 h, across restarts on a kept Redis too.
 	p.nextID.Store(time.Now().Unix() * 1000)
 	calls, cancel := api.Subscribe()
@@ -72,99 +92,29 @@ func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int
 	return p
 }
 
-func (p *Playground) record(c telegramtest.Call) {
-	if c.Status != http.StatusOK || c.ChatID == 0 {
-		return
-	}
-	var res struct {
-		MessageID   int    `json:"message_id"`
-		Text        string `json:"text"`
-		ReplyMarkup struct {
-			InlineKeyboard [][]map[string]any `json:"inline_keyboard"`
-		} `json:"reply_markup"`
-	}
-	_ = json.Unmarshal(c.Result, &res)
-	var reply struct {
-		Keyboard [][]map[string]any `json:"keyboard"`
-	}
-	_ = json.Unmarshal([]byte(c.Params["reply_markup"]), &reply)
-	kb := res.ReplyMarkup.InlineKeyboard
-	if kb == nil {
-		kb = reply.Keyboard
-	}
+// Chat returns the messages of a simulated chat (a user's, or the staff group), oldest
+// first.
+func (p *Playground) Chat(chatID int64) []Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	msgs := p.chats[c.ChatID]
-	thread, _ := strconv.Atoi(c.Params["message_thread_id"])
-	from := c.Params["from_chat_id"] + "/"
-	switch c.Method {
-	case "sendMessage":
-		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: res.Text, Keyboard: kb, Thread: thread})
-	case "copyMessage":
-		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: c.Params["caption"], Thread: thread,
-			Copy: from + c.Params["message_id"]})
-	case "copyMessages":
-		var ids []int
-		var made []struct {
-			ID int `json:"message_id"`
-		}
-		_ = json.Unmarshal([]byte(c.Params["message_ids"]), &ids)
-		_ = json.Unmarshal(c.Result, &made)
-		for i, m := range made {
-			if i < len(ids) {
-				msgs = append(msgs, Message{ID: m.ID, Thread: thread, Copy: from + strconv.Itoa(ids[i])})
-			}
-		}
-		p.chats[c.ChatID] = msgs
-	case "createForumTopic":
-		var topic struct {
-			ID int `json:"message_thread_id"`
-		}
-		_ = json.Unmarshal(c.Result, &topic)
-		p.chats[c.ChatID] = append(msgs, Message{ID: topic.ID, Text: "topic: " + c.Params["name"], Thread: topic.ID})
-	case "sendDocument":
-		p.chats[c.ChatID] = append(msgs, Message{ID: res.MessageID, Text: c.Params["caption"], Keyboard: kb,
-			Document: c.Files["document"].Name})
-	case "editMessageText":
-		for i := range msgs {
-			if msgs[i].ID == res.MessageID {
-				msgs[i] = Message{ID: res.MessageID, Text: res.Text, Keyboard: kb, Edited: true}
-			}
-		}
-	case "deleteMessage":
-		id, _ := strconv.Atoi(c.Params["message_id"])
-		for i := range msgs {
-			if msgs[i].ID == id {
-				p.chats[c.ChatID] = append(msgs[:i:i], msgs[i+1:]...)
-				break
-			}
-		}
+	if ch := p.chats[chatID]; ch != nil {
+		return append([]Message(nil), ch.msgs...)
 	}
+	return nil
 }
 
-// Chat returns the bot's messages to a user, oldest first.
-func (p *Playground) Chat(user int64) []Message {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Message(nil), p.chats[user]...)
-}
-
-// Mount adds the playground routes to an engine.
+// Mount adds the playground's page and routes to an engine.
 func (p *Playground) Mount(e *gin.Engine) {
-	e.GET("/", func(c *gin.Context) { c.String(http.StatusOK, usage) })
+	mountWeb(e)
+	e.GET("/playground/info", p.info)
+	e.GET("/playground/commands", p.commands)
+	e.GET("/playground/events", p.events)
 	e.POST("/playground/send", p.send)
 	e.POST("/playground/tap", p.tap)
 	e.GET("/playground/chat", func(c *gin.Context) {
-		if c.Query("chat") == "staff" {
-			c.JSON(http.StatusOK, gin.H{"messages": p.Chat(p.staff)})
-			return
+		if chatID, ok := p.chatParam(c); ok {
+			c.JSON(http.StatusOK, gin.H{"messages": p.Chat(chatID)})
 		}
-		user, err := strconv.ParseInt(c.Query("user"), 10, 64)
-		if err != nil || user <= 0 {
-			c.JSON(http.StatusBadRequest, gin.H{"error": "user must be a positive integer, or chat=staff"})
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"messages": p.Chat(user)})
 	})
 }
 
@@ -203,7 +153,7 @@ func (f userFields) from() map[string]any {
 	return u
 }
 
-func (p *Playground) chat(f userFields) map[string]any {
+func (p *Playground) tgChat(f userFields) map[string]any {
 	if f.Staff {
 		return map[string]any{"id": p.staff, "type": "supergroup", "title": "staff", "is_forum": true}
 	}
@@ -217,8 +167,8 @@ func (p *Playground) chatID(f userFields) int64 {
 	return f.User
 }
 
-// sendRequest is a message from a simulated user: exactly one of text, a shared contact,
-// a shared location or a sticker.
+// sendRequest is a message from a simulated user: exactly one of text, a photo, a
+// document, a shared contact, a shared location or a sticker.
 type sendRequest struct {
 	userFields
 	Text    string `json:"text"`
@@ -227,21 +177,20 @@ type sendRequest struct {
 		// UserID is whose contact it is; 0 or absent means the sender's own.
 		UserID int64 `json:"user_id"`
 	} `json:"contact"`
-	Location *struct {
-		Lat float64 `json:"lat"`
-		Lon float64 `json:"lon"`
-	} `json:"location"`
-	Sticker bool `json:"sticker"`
+	Location *Location `json:"location"`
+	Sticker  bool      `json:"sticker"`
 	// Photo sends a photo, with Text as its caption.
 	Photo bool `json:"photo"`
+	// Document sends a file of that name, with Text as its caption.
+	Document string `json:"document"`
 	// Thread and ReplyTo place a staff message in a topic or in reply to a message.
 	Thread  int `json:"thread"`
 	ReplyTo int `json:"reply_to"`
 }
 
 const sendUsage = `want {"user": <positive id>, "name"?, "lang"?, "staff"?, "thread"?, "reply_to"?} and one of ` +
-	`"text": "...", "photo": true (with "text" as its caption), "contact": {"phone": "...", "user_id"?}, ` +
-	`"location": {"lat": .., "lon": ..}, "sticker": true`
+	`"text": "...", "photo": true or "document": "name.pdf" (with "text" as its caption), ` +
+	`"contact": {"phone": "...", "user_id"?}, "location": {"lat": .., "lon": ..}, "sticker": true`
 
 func (p *Playground) send(c *gin.Context) {
 	var req sendRequest
@@ -251,25 +200,26 @@ func (p *Playground) send(c *gin.Context) {
 	}
 	p.remember(&req.userFields)
 	id := p.nextID.Add(1)
-	chat := p.chatID(req.userFields)
+	chatID := p.chatID(req.userFields)
+	shown := Message{ID: p.api.NewMessageID(chatID), From: &Sender{ID: req.User, Name: req.from()["first_name"].(string)}}
 	msg := map[string]any{
-		"message_id": p.api.NewMessageID(chat), "date": time.Now().Unix(),
-		"from": req.from(), "chat": p.chat(req.userFields),
+		"message_id": shown.ID, "date": time.Now().Unix(),
+		"from": req.from(), "chat": p.tgChat(req.userFields),
 	}
 	if req.Staff && req.Thread > 0 {
 		msg["message_thread_id"], msg["is_topic_message"] = req.Thread, true
+		shown.Thread = req.Thread
 	}
 	if req.ReplyTo > 0 {
-		msg["reply_to_message"] = map[string]any{"message_id": req.ReplyTo, "date": time.Now().Unix(), "chat": p.chat(req.userFields)}
+		msg["reply_to_message"] = p.quote(chatID, req.ReplyTo, p.tgChat(req.userFields))
+		shown.ReplyTo = req.ReplyTo
 	}
 	switch {
-	case req.Photo:
-		msg["photo"] = []map[string]any{{"file_id": "playground-photo", "file_unique_id": "pgp", "width": 800, "height": 600}}
-		if req.Text != "" {
-			msg["caption"] = req.Text
-		}
+	case req.Photo, req.Document != "":
+		shown.Text, shown.Photo, shown.Document = req.Text, req.Photo, req.Document
+		maps.Copy(msg, media(shown))
 	case req.Text != "":
-		msg["text"] = req.Text
+		msg["text"], shown.Text = req.Text, req.Text
 		if len(req.Text) > 1 && req.Text[0] == '/' {
 			n := len(req.Text)
 			for i, r := range req.Text {
@@ -286,19 +236,73 @@ func (p *Playground) send(c *gin.Context) {
 			owner = req.User
 		}
 		msg["contact"] = map[string]any{"phone_number": req.Contact.Phone, "first_name": req.from()["first_name"], "user_id": owner}
+		shown.Contact = req.Contact.Phone
 	case req.Location != nil:
 		msg["location"] = map[string]any{"latitude": req.Location.Lat, "longitude": req.Location.Lon}
+		shown.Location = req.Location
 	case req.Sticker:
 		msg["sticker"] = map[string]any{"file_id": "playground-sticker", "file_unique_id": "pgs", "type": "regular",
 			"width": 512, "height": 512, "is_animated": false, "is_video": false}
+		shown.Sticker = true
 	}
-	p.queue(c, id, chat, map[string]any{"update_id": id, "message": msg})
+	if p.queue(c, id, chatID, map[string]any{"update_id": id, "message": msg}) {
+		p.mu.Lock()
+		p.add(chatID, shown)
+		p.mu.Unlock()
+	}
 }
 
-// kinds counts what the request sends; exactly one is allowed (a photo's text is its caption).
+// media returns the Bot API fields of a photo or document message with its caption.
+func media(m Message) map[string]any {
+	out := map[string]any{}
+	if m.Photo {
+		out["photo"] = []map[string]any{{"file_id": "playground-photo", "file_unique_id": "pgp", "width": 800, "height": 600}}
+	} else {
+		out["document"] = map[string]any{"file_id": "playground-document", "file_unique_id": "pgd", "file_name": m.Document}
+	}
+	if m.Text != "" {
+		out["caption"] = m.Text
+		if len(m.Entities) > 0 {
+			out["caption_entities"] = m.Entities
+		}
+	}
+	return out
+}
+
+// quote returns the reply_to_message of a reply to a message of a chat, with the content
+// the playground knows of it: a command replying to a message (/broadcast) reads it.
+func (p *Playground) quote(chatID int64, id int, chat map[string]any) map[string]any {
+	q := map[string]any{"message_id": id, "date": time.Now().Unix(), "chat": chat}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.chat(chatID).msgs {
+		if m.ID != id {
+			continue
+		}
+		switch {
+		case m.Photo || m.Document != "":
+			maps.Copy(q, media(m))
+		case m.Text != "":
+			q["text"] = m.Text
+			if len(m.Entities) > 0 {
+				q["entities"] = m.Entities
+			}
+		}
+		if m.From != nil {
+			q["from"] = userFields{User: m.From.ID, Name: m.From.Name}.from()
+		} else {
+			q["from"] = map[string]any{"id": telegramtest.DefaultBot.ID, "is_bot": true, "first_name": telegramtest.DefaultBot.FirstName}
+		}
+	}
+	return q
+}
+
+// kinds counts what the request sends; exactly one is allowed (a photo's or a document's
+// text is its caption).
 func (r sendRequest) kinds() int {
 	n := 0
-	for _, set := range []bool{r.Text != "" && !r.Photo, r.Photo, r.Contact != nil && r.Contact.Phone != "", r.Location != nil, r.Sticker} {
+	media := r.Photo || r.Document != ""
+	for _, set := range []bool{r.Text != "" && !media, r.Photo, r.Document != "", r.Contact != nil && r.Contact.Phone != "", r.Location != nil, r.Sticker} {
 		if set {
 			n++
 		}
@@ -322,40 +326,30 @@ func (p *Playground) tap(c *gin.Context) {
 		"id": strconv.FormatInt(id, 10), "from": req.from(), "chat_instance": "playground",
 		"data": req.Data,
 		"message": map[string]any{
-			"message_id": req.MessageID, "date": time.Now().Unix(), "chat": p.chat(req.userFields),
+			"message_id": req.MessageID, "date": time.Now().Unix(), "chat": p.tgChat(req.userFields),
 			"from": map[string]any{"id": telegramtest.DefaultBot.ID, "is_bot": true, "first_name": telegramtest.DefaultBot.FirstName},
 			"text": "",
 		},
 	}
-	p.queue(c, id, p.chatID(req.userFields), map[string]any{"update_id": id, "callback_query": cb})
+	chatID := p.chatID(req.userFields)
+	p.mu.Lock()
+	p.callbacks[cb["id"].(string)] = chatID
+	p.mu.Unlock()
+	p.queue(c, id, chatID, map[string]any{"update_id": id, "callback_query": cb})
 }
 
-func (p *Playground) queue(c *gin.Context, id, chat int64, update map[string]any) {
+// queue appends an update to the intake and answers the request; it reports whether the
+// update was queued.
+func (p *Playground) queue(c *gin.Context, id, chat int64, update map[string]any) bool {
 	raw, err := json.Marshal(update)
 	if err != nil {
 		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
-		return
+		return false
 	}
 	if _, err := p.intake.Append(c.Request.Context(), queue.Update{UpdateID: id, ChatID: chat, Kind: queue.KindTelegram, Raw: raw}); err != nil {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "could not queue the update: " + err.Error()})
-		return
+		return false
 	}
 	c.JSON(http.StatusOK, gin.H{"update_id": id})
+	return true
 }
-
-const usage = `bangban playground: the bot runs against an in-process fake Telegram.
-
-Talk to it as user 1001 (any positive id is a new user):
-  curl -s localhost:8080/playground/send -d '{"user":1001,"name":"Wang","lang":"zh-hans","text":"/start"}'
-  curl -s 'localhost:8080/playground/chat?user=1001'
-Tap an inline button (message_id and data from the chat above):
-  curl -s localhost:8080/playground/tap -d '{"user":1001,"message_id":1,"data":"lang:en"}'
-Scan a service point's QR code, share your phone number or a location:
-  curl -s localhost:8080/playground/send -d '{"user":1001,"text":"/start cp_nt-p01"}'
-  curl -s localhost:8080/playground/send -d '{"user":1001,"contact":{"phone":"+8613800000000"}}'
-  curl -s localhost:8080/playground/send -d '{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}'
-Ask staff for help, then answer as staff in the ticket's topic (thread from chat=staff):
-  curl -s localhost:8080/playground/send -d '{"user":1001,"text":"/request"}'
-  curl -s 'localhost:8080/playground/chat?chat=staff'
-  curl -s localhost:8080/playground/send -d '{"user":9001,"name":"Staff","staff":true,"thread":3,"text":"Hello!"}'
-`

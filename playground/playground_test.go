@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/go-telegram/bot/models"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-telegram/bot/models"
 
 	"github.com/nanta-district/bangban/internal/telegramtest"
 	"github.com/nanta-district/bangban/queue"
@@ -99,8 +99,6 @@ func TestSendAndTapQueueTelegramShapedUpdates(t *testing.T) {
 	}
 }
 
-// TestSendContactLocationSticker checks the other kinds of message a user can send: they
-// decode with the client library's models into what the bot reads.
 // sendAll posts each body to /playground/send and returns the messages of the updates
 // queued.
 func sendAll(t *testing.T, e *gin.Engine, in *fakeIntake, bodies ...string) []models.Message {
@@ -121,6 +119,8 @@ func sendAll(t *testing.T, e *gin.Engine, in *fakeIntake, bodies ...string) []mo
 	return got
 }
 
+// TestSendContactLocationSticker checks the other kinds of message a user can send: they
+// decode with the client library's models into what the bot reads.
 func TestSendContactLocationSticker(t *testing.T) {
 	_, in, _, e := setup(t)
 	got := sendAll(t, e, in,
@@ -128,6 +128,7 @@ func TestSendContactLocationSticker(t *testing.T) {
 		`{"user":1001,"contact":{"phone":"+8613900000000","user_id":42}}`,
 		`{"user":1001,"location":{"lat":41.7697,"lon":123.4556}}`,
 		`{"user":1001,"sticker":true}`,
+		`{"user":1001,"document":"plan.pdf","text":"见附件"}`,
 	)
 	if c := got[0].Contact; c == nil || c.UserID != 1001 || c.PhoneNumber != "+8613800000000" {
 		t.Errorf("own contact = %+v", c)
@@ -141,6 +142,9 @@ func TestSendContactLocationSticker(t *testing.T) {
 	if got[3].Sticker == nil || got[3].Text != "" {
 		t.Errorf("sticker message = %+v", got[3])
 	}
+	if d := got[4].Document; d == nil || d.FileName != "plan.pdf" || got[4].Caption != "见附件" || got[4].Text != "" {
+		t.Errorf("document message = %+v", got[4])
+	}
 }
 
 func TestBadRequestsAreRefused(t *testing.T) {
@@ -151,14 +155,20 @@ func TestBadRequestsAreRefused(t *testing.T) {
 		{"/playground/send", `{"user":5,"text":"hi","sticker":true}`},
 		{"/playground/send", `{"user":5,"contact":{}}`},
 		{"/playground/send", `not json`},
+		{"/playground/send", `{"user":5,"photo":true,"document":"a.pdf"}`},
+		{"/playground/send", `{"user":5,"location":{"lat":"north"}}`},
 		{"/playground/tap", `{"user":5,"data":"x"}`},
+		{"/playground/tap", `{"user":5,"message_id":1}`},
 	} {
 		if w := do(e, http.MethodPost, tt.path, tt.body); w.Code != http.StatusBadRequest {
 			t.Errorf("POST %s %s = %d, want 400", tt.path, tt.body, w.Code)
 		}
 	}
-	if w := do(e, http.MethodGet, "/playground/chat?user=abc", ""); w.Code != http.StatusBadRequest {
-		t.Errorf("chat?user=abc = %d, want 400", w.Code)
+	for _, path := range []string{"/playground/chat?user=abc", "/playground/events?user=-3", "/playground/events",
+		"/playground/commands?chat=other"} {
+		if w := do(e, http.MethodGet, path, ""); w.Code != http.StatusBadRequest {
+			t.Errorf("GET %s = %d, want 400", path, w.Code)
+		}
 	}
 	if len(in.got) != 0 {
 		t.Errorf("bad requests queued %d updates", len(in.got))
@@ -238,7 +248,37 @@ func TestStaffGroup(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &view); err != nil {
 		t.Fatal(err)
 	}
-	if m := view.Messages; m[0].Thread == 0 || !strings.Contains(m[0].Text, "#1 维修") || m[1].Copy != fmt.Sprintf("1001/%d", got[0].ID) {
-		t.Errorf("staff chat = %+v", m)
+	m := view.Messages
+	if len(m) != 4 {
+		t.Fatalf("staff chat = %+v, want 2 staff messages, the topic and the copy", m)
+	}
+	if m[0].From == nil || m[0].From.Name != "王姐" || m[0].Thread != 3 || m[1].ReplyTo != 7 {
+		t.Errorf("staff messages = %+v, %+v; want 王姐's, in topic 3 and replying to 7", m[0], m[1])
+	}
+	if m[2].Topic != "#1 维修" || m[2].Thread != m[2].ID {
+		t.Errorf("topic = %+v, want the topic #1 维修 opening its thread", m[2])
+	}
+	if c := m[3]; c.Copy != fmt.Sprintf("1001/%d", got[0].ID) || !c.Photo || c.Text != "漏水" || c.From != nil {
+		t.Errorf("copy = %+v, want the bot's copy of the user's photo with its caption", c)
+	}
+}
+
+// TestReplyQuotesTheMessage: a reply carries the message replied to with its content, as
+// Telegram sends it: /broadcast in reply to a notice reads the notice from it.
+func TestReplyQuotesTheMessage(t *testing.T) {
+	_, in, _, e := setup(t)
+	got := sendAll(t, e, in,
+		`{"user":9001,"name":"王姐","staff":true,"text":"明天起新规"}`,
+		`{"user":9001,"staff":true,"photo":true,"text":"海报"}`,
+	)
+	got = sendAll(t, e, in,
+		fmt.Sprintf(`{"user":9001,"staff":true,"reply_to":%d,"text":"/broadcast"}`, got[0].ID),
+		fmt.Sprintf(`{"user":9001,"staff":true,"reply_to":%d,"text":"/broadcast"}`, got[1].ID),
+	)[2:]
+	if r := got[0].ReplyToMessage; r == nil || r.Text != "明天起新规" || r.From == nil || r.From.FirstName != "王姐" {
+		t.Errorf("reply to a text = %+v, want the text and its sender", r)
+	}
+	if r := got[1].ReplyToMessage; r == nil || len(r.Photo) == 0 || r.Caption != "海报" {
+		t.Errorf("reply to a photo = %+v, want the photo and its caption", r)
 	}
 }

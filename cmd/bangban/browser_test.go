@@ -93,7 +93,7 @@ func TestBrowserPlayground(t *testing.T) {
 	do("submit the request", chromedp.Click(having("#user-pane .replykb button", "✅")))
 
 	do("open the ticket's topic in the staff group",
-		chromedp.Click(having("#staff-pane .topics .chip", "# ")),
+		chromedp.Click(staff(".topics .chip.topic")),
 		chromedp.WaitVisible(having("#staff-pane .msg", problem)))
 	do("take the ticket on its card", chromedp.Click(staff(`button[data-cb^="dk:t:"]`)))
 	do("answer in the topic", chromedp.SetValue(staff(".composer input.text"), answer), chromedp.Click(staff(".composer .send")))

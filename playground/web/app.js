@@ -5,7 +5,8 @@
 // LOCALES holds the page's own texts (locales.json), Chinese first; the bot's texts come
 // from the bot.
 let LOCALES = { zh: {}, en: {} };
-let ui = localStorage.getItem("bangban.ui") || (navigator.language.startsWith("zh") ? "zh" : "en");
+// Chinese first, as the bot: English is a tap away and then remembered.
+let ui = localStorage.getItem("bangban.ui") || "zh";
 const T = (key) => LOCALES[ui][key] || LOCALES.zh[key] || key;
 
 const DEFAULT_USERS = [
@@ -313,10 +314,10 @@ class Pane {
       this.topics.classList.add("hidden");
       return;
     }
-    const chip = (thread, label) => el("button.chip" + (this.thread === thread ? ".active" : ""),
+    const chip = (thread, label, cls) => el("button.chip" + (cls || "") + (this.thread === thread ? ".active" : ""),
       { type: "button", "data-thread": thread, onclick: () => this.openTopic(thread) }, label);
     this.topics.replaceChildren(chip(-1, T("all")), chip(0, T("general")),
-      ...this.messages.filter((m) => m.topic).map((m) => chip(m.thread, "# " + m.topic)));
+      ...this.messages.filter((m) => m.topic).map((m) => chip(m.thread, "💬 " + m.topic, ".topic")));
   }
 
   openTopic(thread) {
@@ -340,7 +341,7 @@ class Pane {
     if (m.from && !out && this.kind === "staff") bubble.append(el("div.sender", {}, m.from.name));
     if (!m.from && this.kind === "staff") bubble.append(el("div.sender.bot", {}, state.info.bot.name));
     if (this.thread < 0 && m.thread && this.topicName(m.thread)) {
-      bubble.append(el("div.intopic", { onclick: () => this.openTopic(m.thread) }, "# " + this.topicName(m.thread)));
+      bubble.append(el("div.intopic", { onclick: () => this.openTopic(m.thread) }, "💬 " + this.topicName(m.thread)));
     }
     if (m.reply_to) {
       const q = this.messages.find((x) => x.message_id === m.reply_to);

@@ -96,6 +96,7 @@ func (p *Playground) events(c *gin.Context) {
 	if !ok {
 		return
 	}
+	p.endOnShutdown(c.Request)
 	snap, events, cancel := p.Subscribe(chatID)
 	defer cancel()
 	c.Header("Cache-Control", "no-cache")
@@ -121,6 +122,32 @@ func (p *Playground) events(c *gin.Context) {
 			}
 		}
 		c.Writer.Flush()
+	}
+}
+
+// endOnShutdown has the HTTP server serving r end the event streams when it shuts down:
+// it waits for the requests in flight, and a stream never ends by itself.
+func (p *Playground) endOnShutdown(r *http.Request) {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.servers[srv] {
+		p.servers[srv] = true
+		srv.RegisterOnShutdown(p.endStreams)
+	}
+}
+
+// endStreams ends every event stream.
+func (p *Playground) endStreams() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for chatID, streams := range p.streams {
+		for s := range streams {
+			p.drop(chatID, s)
+		}
 	}
 }
 

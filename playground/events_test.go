@@ -204,3 +204,23 @@ func TestEventStreamEnds(t *testing.T) {
 		t.Errorf("a subscriber that never read got %d events before its end, want %d", n, streamBuffer)
 	}
 }
+
+// TestShutdownEndsStreams: an HTTP server shutting down does not wait for open streams.
+func TestShutdownEndsStreams(t *testing.T) {
+	_, _, _, e := setup(t)
+	srv := httptest.NewUnstartedServer(e)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := openStream(t, srv, "user=1001")
+	var snap Snapshot
+	s.want("snapshot", &snap)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Config.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with a stream open: %v after %v, want the stream ended", err, time.Since(start))
+	}
+	if _, _, ok := s.next(); ok {
+		t.Error("stream sent an event after the shutdown, want its end")
+	}
+}

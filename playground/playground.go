@@ -43,6 +43,8 @@ type Playground struct {
 	// bot answers it.
 	callbacks map[string]int64
 	streams   map[int64]map[*stream]struct{}
+	// servers are the HTTP servers told to end the streams when they shut down.
+	servers map[*http.Server]bool
 }
 
 // Point is a service point the page offers as a location to share and a QR code to scan.
@@ -71,7 +73,8 @@ func WithPoints(points []content.Point) Option {
 // supergroup of api).
 func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64, opts ...Option) *Playground {
 	p := &Playground{intake: intake, api: api, staff: staff, points: []Point{}, done: ctx.Done(), chats: map[int64]*chat{},
-		users: map[int64]userFields{}, callbacks: map[string]int64{}, streams: map[int64]map[*stream]struct{}{}}
+		users: map[int64]userFields{}, callbacks: map[string]int64{}, streams: map[int64]map[*stream]struct{}{},
+		servers: map[*http.Server]bool{}}
 	for _, o := range opts {
 		o(p)
 	}

@@ -191,7 +191,7 @@ class Pane {
         el("div.row", {}, el("span.avatar", {}, "🤖"), el("b.title", {}, state.info.bot.name),
           el("label.small", {}, el("span", { "data-t": "user" }), select),
           el("button.icon.adduser", { type: "button", title: T("addUser"), onclick: () => this.addUser() }, "＋")),
-        el("div.row.scanrow", {}, points, scan,
+        el("div.row.scanrow", {}, state.info.points.length ? points : null, scan,
           el("button.scanbtn", { type: "button", onclick: () => this.scan(scan.value), "data-t": "scan" })));
     } else {
       this.head.replaceChildren(el("div.row", {}, el("span.avatar", {}, "👥"), el("b.title", { "data-t": "tabStaff" }),

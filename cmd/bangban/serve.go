@@ -199,7 +199,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		opts.Intake, opts.Secrets = st, cfg.webhookSecrets
 	}
 	if cfg.playground() {
-		pg := playground.New(runCtx, st, fake, playgroundStaffChat)
+		pg := playground.New(runCtx, st, fake, playgroundStaffChat, playground.WithPoints(cnt.Points))
 		opts.Extra = pg.Mount
 	}
 	engine := webhook.New(opts)

@@ -45,6 +45,10 @@ type Playground struct {
 	streams   map[int64]map[*stream]struct{}
 	// servers are the HTTP servers told to end the streams when they shut down.
 	servers map[*http.Server]bool
+	// inline holds the answers of the inline queries issued (nil until answered), the
+	// latest maxInlineKept of them, oldest first in inlineOrder.
+	inline      map[string][]InlineResult
+	inlineOrder []string
 }
 
 // Point is a service point the page offers as a location to share and a QR code to scan.
@@ -74,7 +78,7 @@ func WithPoints(points []content.Point) Option {
 func New(ctx context.Context, intake Intake, api *telegramtest.Server, staff int64, opts ...Option) *Playground {
 	p := &Playground{intake: intake, api: api, staff: staff, points: []Point{}, done: ctx.Done(), chats: map[int64]*chat{},
 		users: map[int64]userFields{}, callbacks: map[string]int64{}, streams: map[int64]map[*stream]struct{}{},
-		servers: map[*http.Server]bool{}}
+		servers: map[*http.Server]bool{}, inline: map[string][]InlineResult{}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -114,6 +118,8 @@ func (p *Playground) Mount(e *gin.Engine) {
 	e.GET("/playground/events", p.events)
 	e.POST("/playground/send", p.send)
 	e.POST("/playground/tap", p.tap)
+	e.POST("/playground/inline", p.inlineQuery)
+	e.GET("/playground/inline", p.inlineAnswer)
 	e.GET("/playground/chat", func(c *gin.Context) {
 		if chatID, ok := p.chatParam(c); ok {
 			c.JSON(http.StatusOK, gin.H{"messages": p.Chat(chatID)})

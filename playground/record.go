@@ -80,6 +80,10 @@ func (p *Playground) record(c telegramtest.Call) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if c.Method == "answerInlineQuery" {
+		p.recordInline(c.Params)
+		return
+	}
 	if c.Method == "answerCallbackQuery" {
 		id := c.Params["callback_query_id"]
 		if chat, ok := p.callbacks[id]; ok {

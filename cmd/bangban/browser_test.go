@@ -84,6 +84,16 @@ func TestBrowserPlayground(t *testing.T) {
 		return shared < 0 ? [] : msgs.slice(shared + 1).filter(m => m.matches(".in") && m.textContent.includes("签到"));
 	})()`)))
 
+	do("ask for a policy in inline mode and open the card it offers",
+		chromedp.SetValue(user(".composer input.text"), "@bangban_bot 工伤"), chromedp.Click(user(".composer .send")),
+		chromedp.Click(user(".popup button[data-inline]")),
+		chromedp.WaitVisible(having("#user-pane .msg.out", "/start pol_")),
+		chromedp.WaitVisible(chromedp.JSPath(`(() => {
+			const msgs = [...document.querySelectorAll("#user-pane .msg")];
+			const asked = msgs.findLastIndex(m => m.matches(".out") && m.textContent.includes("/start pol_"));
+			return asked < 0 ? [] : msgs.slice(asked + 1).filter(m => m.matches(".in"));
+		})()`)))
+
 	do("send /request from the command menu",
 		chromedp.Click(user(".composer .menu")), chromedp.Click(user(`.popup button[data-command="request"]`)))
 	do("pick the repair category", chromedp.Click(button("user", "rq:c:repair")))

@@ -443,6 +443,13 @@ class Pane {
   async sendText() {
     const text = this.input.value.trim();
     if (!text) return;
+    // "@bot words" is an inline query, as in Telegram: it goes to the bot, not the chat.
+    const bot = "@" + ((state.info && state.info.bot && state.info.bot.username) || "");
+    if (this.kind === "user" && bot.length > 1 && text.startsWith(bot + " ")) {
+      this.input.value = "";
+      await this.inlineQuery(text.slice(bot.length).trim());
+      return;
+    }
     if (await this.send({ text })) this.input.value = "";
   }
 
@@ -506,7 +513,41 @@ class Pane {
       ["📍 " + T("location"), () => this.openLocations(), { "data-attach": "location" }],
       ["📞 " + T("contact"), () => this.sendContact(), { "data-attach": "contact" }],
       ["🐼 " + T("sticker"), () => this.send({ sticker: true }), { "data-attach": "sticker" }],
+      ["🔎 " + T("inline"), () => {
+        this.input.value = "@" + state.info.bot.username + " ";
+        this.input.focus();
+      }, { "data-attach": "inline" }],
     ]);
+  }
+
+  // inlineQuery asks the bot in inline mode, as typing "@bot words" in any chat does
+  // (the composer takes it so, and the attach menu starts it), and lists its answer;
+  // picking a card opens it in the bot, as its button does in Telegram.
+  async inlineQuery(query) {
+    if (!query) return;
+    const u = this.actor();
+    try {
+      const { id } = await post("/playground/inline", { user: u.user, name: u.name, lang: u.lang, query });
+      for (let i = 0; i < 50; i++) {
+        const resp = await fetch("/playground/inline?id=" + encodeURIComponent(id));
+        if (resp.status === 200) {
+          const { results } = await resp.json();
+          if (!results.length) {
+            this.toast(T("inlineNone"));
+            return;
+          }
+          this.popupList(results.map((r) => [el("span", {}, el("b", {}, r.title), r.description ? " — " + r.description : ""), () => {
+            const start = r.url ? deepLink(r.url) : null;
+            if (start) this.send({ text: "/start " + start });
+          }, { "data-inline": r.title }]));
+          return;
+        }
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+      this.toast(T("inlineNone"));
+    } catch (e) {
+      showModal(e.message);
+    }
   }
 
   openLocations() {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -85,14 +86,9 @@ func mountDeadLetters(api *gin.RouterGroup, dl DeadLetters, log *slog.Logger) {
 		abortJSON(c, http.StatusInternalServerError, err.Error())
 	}
 	api.GET("/deadletters", func(c *gin.Context) {
-		limit := defaultListLimit
-		if s := c.Query("limit"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > maxListLimit {
-				abortJSON(c, http.StatusBadRequest, "limit must be an integer between 1 and 1000")
-				return
-			}
-			limit = n
+		limit, ok := listLimit(c)
+		if !ok {
+			return
 		}
 		list, err := dl.List(c.Request.Context(), limit)
 		if err != nil {
@@ -126,4 +122,19 @@ func mountDeadLetters(api *gin.RouterGroup, dl DeadLetters, log *slog.Logger) {
 		}
 		c.JSON(http.StatusOK, gin.H{"dropped": c.Param("id")})
 	})
+}
+
+// listLimit reads a list's ?limit= (default defaultListLimit), answering 400 and reporting
+// false when it is not a number from 1 to maxListLimit.
+func listLimit(c *gin.Context) (int, bool) {
+	s := c.Query("limit")
+	if s == "" {
+		return defaultListLimit, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxListLimit {
+		abortJSON(c, http.StatusBadRequest, fmt.Sprintf("limit must be an integer between 1 and %d", maxListLimit))
+		return 0, false
+	}
+	return n, true
 }

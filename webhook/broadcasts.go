@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -200,14 +199,9 @@ func mountBroadcasts(api *gin.RouterGroup, bs Broadcasts, log *slog.Logger) {
 		}
 	}
 	api.GET("/broadcasts", func(c *gin.Context) {
-		limit := defaultListLimit
-		if s := c.Query("limit"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > maxListLimit {
-				abortJSON(c, http.StatusBadRequest, "limit must be an integer between 1 and 1000")
-				return
-			}
-			limit = n
+		limit, ok := listLimit(c)
+		if !ok {
+			return
 		}
 		list, err := bs.List(c.Request.Context(), limit)
 		if err != nil {

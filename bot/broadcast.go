@@ -435,15 +435,13 @@ func (r *Result) broadcasting(in Input, w World) bool {
 	return false
 }
 
-// dataNoticesOff is the "stop these notices" button under every broadcast.
-const dataNoticesOff = "nt:off"
-
-// StopNoticesData is the callback data of the "stop these notices" button.
-func StopNoticesData() string { return dataNoticesOff }
+// StopNoticesData is the callback data of the "stop these notices" button under every
+// broadcast.
+const StopNoticesData = "nt:off"
 
 // noticesTap turns every notice off: no category subscribed, a choice /subscribe undoes.
 func (r *Result) noticesTap(in Input, w World, data string) bool {
-	if data != dataNoticesOff {
+	if data != StopNoticesData {
 		return false
 	}
 	r.Profile.Subscriptions, r.Profile.SubsChosen = nil, true

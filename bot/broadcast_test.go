@@ -98,7 +98,7 @@ func TestBroadcastProgress(t *testing.T) {
 // TestStopNotices: the button under a notice turns every notice off.
 func TestStopNotices(t *testing.T) {
 	p := registered(profile(LangZH, true), 1)
-	r := Step(NewSession(now), p, from(tap(dataNoticesOff)), world(nil))
+	r := Step(NewSession(now), p, from(tap(StopNoticesData)), world(nil))
 	if !r.ProfileChanged || !r.Profile.SubsChosen || len(r.Profile.Subscriptions) != 0 {
 		t.Fatalf("profile = %+v", r.Profile)
 	}

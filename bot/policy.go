@@ -238,14 +238,14 @@ type Feedback struct {
 	Helpful bool
 }
 
-// subscriptions are the categories the user gets notices about: their own choice, else
-// their role's defaults.
-func (r *Result) subscriptions(w World) []string {
-	if r.Profile.SubsChosen {
-		return r.Profile.Subscriptions
+// Subscribed returns the categories a profile gets notices about: the user's own choice,
+// else their role's defaults (none before registering).
+func Subscribed(p Profile, pol Policies) []string {
+	if p.SubsChosen {
+		return p.Subscriptions
 	}
-	if m := r.Profile.Member; m != nil {
-		return w.Policies.RoleCategories(m.Role)
+	if m := p.Member; m != nil {
+		return pol.RoleCategories(m.Role)
 	}
 	return nil
 }
@@ -256,7 +256,7 @@ func (r *Result) subscribe(w World, edit bool) {
 		r.privacy()
 		return
 	}
-	subs := r.subscriptions(w)
+	subs := Subscribed(r.Profile, w.Policies)
 	rows := grid(w.Policies.Categories(), 1, func(c string) Button {
 		label := MsgButtonSubOff
 		if slices.Contains(subs, c) {
@@ -284,7 +284,7 @@ func (r *Result) subscribeTap(w World, data string) {
 	case !toggle || !slices.Contains(w.Policies.Categories(), cat):
 		r.answer(MsgStaleButton)
 	default:
-		subs := slices.Clone(r.subscriptions(w))
+		subs := slices.Clone(Subscribed(r.Profile, w.Policies))
 		if i := slices.Index(subs, cat); i >= 0 {
 			subs = slices.Delete(subs, i, i+1)
 		} else {

@@ -122,6 +122,12 @@ const (
 
 // broadcastMessageIDs lists them, for MessageIDs.
 var broadcastMessageIDs = []string{
-	MsgBroadcastAdminsOnly, MsgBroadcastUsage, MsgBroadcastAudience, MsgBroadcastPick, MsgBroadcastPreview, MsgBroadcastCreating, MsgBroadcastAskTime, MsgBroadcastBadTime, MsgBroadcastCancelled, MsgBroadcastNoDraft, MsgBroadcastNotCreated, MsgBroadcastProgress, MsgBroadcastReport, MsgButtonBcRole, MsgButtonBcPoint, MsgButtonBcCategory, MsgButtonBcLang, MsgButtonBcActive, MsgButtonBcAll, MsgButtonBcPreview, MsgButtonBcCancel, MsgButtonBcRoleValue, MsgButtonBcPointValue, MsgButtonBcCategoryValue, MsgButtonBcLangValue, MsgButtonBcDaysValue,
-	MsgButtonBcBack, MsgButtonBcSend, MsgButtonBcSchedule, MsgButtonBcPause, MsgButtonBcResume, MsgButtonBcStop, MsgNoticesOff, MsgNoticesOffToast,
+	MsgBroadcastAdminsOnly, MsgBroadcastUsage, MsgBroadcastAudience, MsgBroadcastPick,
+	MsgBroadcastPreview, MsgBroadcastCreating, MsgBroadcastAskTime, MsgBroadcastBadTime,
+	MsgBroadcastCancelled, MsgBroadcastNoDraft, MsgBroadcastNotCreated, MsgBroadcastProgress,
+	MsgBroadcastReport, MsgButtonBcRole, MsgButtonBcPoint, MsgButtonBcCategory, MsgButtonBcLang,
+	MsgButtonBcActive, MsgButtonBcAll, MsgButtonBcPreview, MsgButtonBcCancel, MsgButtonBcRoleValue,
+	MsgButtonBcPointValue, MsgButtonBcCategoryValue, MsgButtonBcLangValue, MsgButtonBcDaysValue,
+	MsgButtonBcBack, MsgButtonBcSend, MsgButtonBcSchedule, MsgButtonBcPause, MsgButtonBcResume,
+	MsgButtonBcStop, MsgNoticesOff, MsgNoticesOffToast,
 }

@@ -224,11 +224,7 @@ func (c *checker) requestCategory(n *yaml.Node) (cat RequestCategory, ok bool) {
 			c.add(k.Line, "unknown category field %q (want id, name, hint, target, group, phone)", k.Value)
 		}
 	}
-	for _, field := range []string{"id", "name", "hint", "target"} {
-		if !seen[field] {
-			c.add(n.Line, "category has no %s", field)
-		}
-	}
+	c.required(n, seen, "category", "id", "name", "hint", "target")
 	return cat, cat.ID != ""
 }
 
@@ -343,12 +339,17 @@ func (c *checker) canned(n *yaml.Node, categories []RequestCategory) (a Canned, 
 			c.add(k.Line, "unknown answer field %q (want id, title, text, categories)", k.Value)
 		}
 	}
-	for _, field := range []string{"id", "title", "text"} {
-		if !seen[field] {
-			c.add(n.Line, "answer has no %s", field)
+	c.required(n, seen, "answer", "id", "title", "text")
+	return a, a.ID != ""
+}
+
+// required reports each of fields the mapping n (a what) lacks; seen are its keys.
+func (c *checker) required(n *yaml.Node, seen map[string]bool, what string, fields ...string) {
+	for _, f := range fields {
+		if !seen[f] {
+			c.add(n.Line, "%s has no %s", what, f)
 		}
 	}
-	return a, a.ID != ""
 }
 
 // cannedCategories reads the request categories an answer is offered on.

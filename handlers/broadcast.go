@@ -171,7 +171,7 @@ func (h *Handler) snapshotMessage(s bot.Snapshot, chat int64) (queue.Message, er
 		return queue.Message{}, err
 	}
 	m := queue.Message{Method: queue.MethodSendMessage, ChatID: chat, Text: s.Text, Entities: s.Entities,
-		Inline: [][]queue.Button{{{Text: label, Data: bot.StopNoticesData()}}}}
+		Inline: [][]queue.Button{{{Text: label, Data: bot.StopNoticesData}}}}
 	switch s.Media {
 	case "photo":
 		m.Method, m.FileID = queue.MethodSendPhoto, s.FileID

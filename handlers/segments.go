@@ -45,18 +45,13 @@ func (h *Handler) consentedSegments(p bot.Profile, lib *library) []string {
 		return nil
 	}
 	out := []string{SegmentLanguage(p.Lang)}
-	subs := p.Subscriptions
 	if m := p.Member; m != nil {
 		out = append(out, SegmentRole(m.Role))
 		if m.HomePoint != "" {
 			out = append(out, SegmentHome(m.HomePoint))
 		}
-		if !p.SubsChosen {
-			subs = policies{lib.c, lib.ix}.RoleCategories(m.Role)
-		}
-	} else if !p.SubsChosen {
-		subs = nil
 	}
+	subs := bot.Subscribed(p, policies{lib.c, lib.ix})
 	for _, c := range subs {
 		out = append(out, SegmentCategory(c))
 	}
@@ -73,14 +68,13 @@ func (h *Handler) segments(in bot.Input, old bot.Profile, indexed bool, res bot.
 	if in.Chat != bot.ChatPrivate || res.Forget {
 		return
 	}
-	var before []string
-	if indexed {
-		// A chat not indexed yet (a profile from before segments existed) gets all its
-		// segments now, on its first update.
-		before = h.profileSegments(old, lib)
-	}
-	after := before
+	// An indexed chat whose profile did not change keeps its segments; one not indexed yet
+	// (a profile from before segments existed) gets all of them now, on its first update.
+	var before, after []string
 	if res.ProfileChanged || !indexed {
+		if indexed {
+			before = h.profileSegments(old, lib)
+		}
 		after = h.profileSegments(res.Profile, lib)
 	}
 	for _, s := range after {

@@ -444,7 +444,8 @@ func (p *Pool) process(stop context.Context, l store.Lease, u queue.Update) bool
 	for {
 		// The read loaded the state of its first update of each chat; after a failure, or
 		// for the chat's later updates, it is loaded afresh.
-		st, err := queue.State{}, error(nil)
+		var st queue.State
+		var err error
 		if u.Loaded != nil {
 			st, u.Loaded = *u.Loaded, nil
 		} else {

@@ -133,7 +133,7 @@ func (b staffBroadcasts) apply(ctx context.Context, from int64, m queue.Message)
 		x, err := b.st.CreateBroadcast(ctx, store.NewBroadcast{CreatedBy: by, Recipients: chats, ScheduleAt: o.At,
 			ReportTo: from, Key: fmt.Sprintf("%d:%s", from, m.ID),
 			Content: store.BroadcastContent{Text: c.Text, Entities: c.Entities, Media: c.Media, FileID: c.FileID,
-				StopText: b.stopText, StopData: bot.StopNoticesData()}})
+				StopText: b.stopText, StopData: bot.StopNoticesData}})
 		if err != nil {
 			return err
 		}

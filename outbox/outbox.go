@@ -113,10 +113,18 @@ type Sender struct {
 	// done keeps the outcome of a call whose completion could not be written, so the
 	// message is completed, not sent again, when it is claimed next.
 	done map[int64]finished
+	// granted holds the chats reserved for a commit that claims their head (Reserve),
+	// with their shard and claim token, until Start.
+	granted map[int64]grant
 
 	pmu        sync.Mutex
 	pauseRead  time.Time
 	pauseUntil time.Time
+}
+
+type grant struct {
+	sh    *shard
+	token string
 }
 
 type finished struct {
@@ -174,7 +182,7 @@ func New(o Options) *Sender {
 		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate, broadcasts: o.Broadcasts,
 		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
 		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]postponed{},
-		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{},
+		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{}, granted: map[int64]grant{},
 	}
 }
 
@@ -273,6 +281,58 @@ func (s *Sender) Notify(shard int, chat int64) {
 	sh.poke()
 }
 
+// Reserve takes chat's drain ahead of a commit of lease l that queues messages for it, so
+// that the commit's script claims the chat's head with token (store.CommitAndClaim, with
+// reservedID, the head whose pacing slot is already taken) and the drain starts with it in
+// hand: one script less than Notify's drain, which claims on its own. It declines where
+// Notify would not start a drain at once (the chat being drained, postponed under this
+// lease or held back, no free sending slot, the shard not held under l); the caller then
+// notifies after the commit. Every reservation must be ended by Start.
+func (s *Sender) Reserve(l store.Lease, chat int64) (token, reservedID string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.shards[l.Shard]
+	if sh == nil || sh.lease != l || sh.stopped() {
+		return "", "", false
+	}
+	if _, busy := s.busy[chat]; busy {
+		return "", "", false
+	}
+	if u, ok := s.until[chat]; ok && time.Now().Before(u.at) {
+		if u.epoch == l.Epoch {
+			return "", "", false
+		}
+		// As in Notify: a slot reserved under an earlier lease is given up.
+		delete(s.reserved, chat)
+	}
+	if _, held := s.hold[chat]; held {
+		return "", "", false
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		return "", "", false
+	}
+	token = newToken()
+	s.granted[chat] = grant{sh: sh, token: token}
+	s.claimStarted(sh, chat)
+	return token, s.reserved[chat], true
+}
+
+// Start begins the drain of chat reserved by Reserve, with the head the commit claimed
+// (hc.Made) or, when it claimed nothing (a retried commit, lease lost, not committed), by
+// claiming under the reservation's token.
+func (s *Sender) Start(chat int64, hc store.HeadClaim) {
+	s.mu.Lock()
+	g, ok := s.granted[chat]
+	delete(s.granted, chat)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	go s.drain(g.sh, chat, g.token, hc)
+}
+
 // start begins draining chat with a sending slot the caller holds, unless the chat is
 // being drained already or the shard is stopped; it reports whether it did.
 func (s *Sender) start(sh *shard, chat int64) bool {
@@ -281,12 +341,17 @@ func (s *Sender) start(sh *shard, chat int64) bool {
 	if _, busy := s.busy[chat]; busy || sh.stopped() {
 		return false
 	}
+	s.claimStarted(sh, chat)
+	go s.drain(sh, chat, newToken(), store.HeadClaim{})
+	return true
+}
+
+// claimStarted records that a drain of chat on sh is under way; s.mu is held.
+func (s *Sender) claimStarted(sh *shard, chat int64) {
 	s.busy[chat] = false
 	delete(s.until, chat)
 	sh.inflight++
 	s.wg.Add(1)
-	go s.drain(sh, chat)
-	return true
 }
 
 // loop scans a shard's ready set when the shard is added, whenever it is woken (a chat
@@ -379,13 +444,24 @@ func (s *Sender) dispatch(sh *shard) (time.Time, error) {
 	}
 }
 
-// drain sends the head of a chat's outbox until it is empty or must wait. Each completion
+// drain sends the head of a chat's outbox until it is empty or must wait, beginning with
+// the head a commit claimed (hc.Made), else claiming it under token. Each completion
 // claims the next head in the same script, so a message costs one claim-or-complete script
 // and the drain ends without an extra claim.
-func (s *Sender) drain(sh *shard, chat int64) {
+func (s *Sender) drain(sh *shard, chat int64, token string, hc store.HeadClaim) {
 	// Redis calls are not cut by shutdown: a call that left must be recorded.
 	ctx := context.WithoutCancel(s.ctx)
-	h := s.claim(ctx, sh.lease, chat)
+	var h head
+	switch {
+	case hc.Made:
+		if h = s.claimOutcome(chat, hc.Claim, hc.OK, hc.Err); h.next == again {
+			h = s.claim(ctx, sh.lease, chat, newToken())
+		}
+	case sh.stopped():
+		h = head{next: stop}
+	default:
+		h = s.claim(ctx, sh.lease, chat, token)
+	}
 	for {
 		for h.next == claimed && !sh.stopped() && s.ctx.Err() == nil {
 			h = s.sendHead(ctx, sh.lease, chat, h.c)
@@ -413,7 +489,7 @@ func (s *Sender) drain(sh *shard, chat int64) {
 		s.mu.Unlock()
 		if renotified {
 			// A commit queued messages while the outbox looked empty.
-			h = s.claim(ctx, sh.lease, chat)
+			h = s.claim(ctx, sh.lease, chat, newToken())
 			continue
 		}
 		<-s.sem
@@ -450,13 +526,15 @@ type head struct {
 	c    store.Claim
 }
 
-// claim claims the head of chat's outbox, taking its pacing slot unless it holds one.
-func (s *Sender) claim(ctx context.Context, l store.Lease, chat int64) head {
+// claim claims the head of chat's outbox under token (then fresh ones, after dropping a
+// bad head), taking its pacing slot unless it holds one.
+func (s *Sender) claim(ctx context.Context, l store.Lease, chat int64, token string) head {
 	for {
-		c, ok, err := s.st.ClaimHead(ctx, l, chat, newToken(), s.reservedFor(chat))
+		c, ok, err := s.st.ClaimHead(ctx, l, chat, token, s.reservedFor(chat))
 		if h := s.claimOutcome(chat, c, ok, err); h.next != again {
 			return h
 		}
+		token = newToken()
 	}
 }
 
@@ -550,7 +628,7 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 			s.holdChat(chat)
 			return head{next: wait}
 		}
-		return s.claim(ctx, l, chat)
+		return s.claim(ctx, l, chat, newToken())
 	case tgapi.Migrated:
 		s.log.Error("chat migrated to a supergroup; update its id where it is configured",
 			"alert", true, "chat", m.ChatID, "migrate_to_chat_id", sent.MigrateTo)
@@ -777,7 +855,7 @@ func (s *Sender) complete(ctx context.Context, l store.Lease, chat int64, m queu
 	}
 	h := s.claimOutcome(chat, c, ok, err)
 	if h.next == again {
-		return s.claim(ctx, l, chat)
+		return s.claim(ctx, l, chat, newToken())
 	}
 	return h
 }

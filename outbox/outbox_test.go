@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,12 @@ func setup(t *testing.T, apiURL string) *env {
 // setupShards is setup with a store of several shards, of which the Sender holds shard 0.
 func setupShards(t *testing.T, apiURL string, shards int) *env {
 	t.Helper()
+	return setupWrapped(t, apiURL, shards, nil)
+}
+
+// setupWrapped is setupShards with the Sender's store wrapped by wrap, when given.
+func setupWrapped(t *testing.T, apiURL string, shards int, wrap func(*store.Store) outbox.Store) *env {
+	t.Helper()
 	ctx := context.Background()
 	rdb := redistest.Single(t).Client()
 	st := store.New(rdb, rdb, redistest.Prefix(t), shards)
@@ -62,7 +69,11 @@ func setupShards(t *testing.T, apiURL string, shards int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd := outbox.New(outbox.Options{Store: st, API: client, Workers: 8,
+	var sst outbox.Store = st
+	if wrap != nil {
+		sst = wrap(st)
+	}
+	snd := outbox.New(outbox.Options{Store: sst, API: client, Workers: 8,
 		Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error)
@@ -640,5 +651,71 @@ func TestTicketTopic(t *testing.T) {
 		Failed: []int{originals[1]}}
 	if got := e.results(t, user, 1, 5*time.Second)["copy:7"]; !cmp.Equal(got, want) {
 		t.Errorf("result of a copy to a deleted topic = %+v, want %+v", got, want)
+	}
+}
+
+// claimCounter counts the claims the sender makes on its own.
+type claimCounter struct {
+	*store.Store
+	n atomic.Int32
+}
+
+func (c *claimCounter) ClaimHead(ctx context.Context, l store.Lease, chat int64, token, reservedID string) (store.Claim, bool, error) {
+	c.n.Add(1)
+	return c.Store.ClaimHead(ctx, l, chat, token, reservedID)
+}
+
+// TestReservedDrain checks the worker's fast path: a chat reserved before its commit is
+// drained from the head the commit claimed, with no claim of the sender's own; a second
+// reservation of a chat being drained is declined; and a reserved drain whose commit
+// claimed nothing (a retried commit) claims the head itself, once.
+func TestReservedDrain(t *testing.T) {
+	var cc *claimCounter
+	e := setupWrapped(t, "", 1, func(st *store.Store) outbox.Store { cc = &claimCounter{Store: st}; return cc })
+	ctx := context.Background()
+	commit := func(chat int64, claim bool, msgs ...queue.Message) {
+		t.Helper()
+		e.uid++
+		if _, err := e.st.Append(ctx, queue.Update{UpdateID: e.uid, Kind: queue.KindTelegram, ChatID: chat, Raw: json.RawMessage(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		us, err := e.st.Read(ctx, e.l, 100, time.Millisecond, "")
+		if err != nil || len(us) != 1 {
+			t.Fatalf("Read = %v, %v", us, err)
+		}
+		token, reservedID, ok := e.snd.Reserve(e.l, chat)
+		if !ok {
+			t.Fatalf("Reserve(%d) declined an idle chat", chat)
+		}
+		if _, _, again := e.snd.Reserve(e.l, chat); again {
+			t.Errorf("Reserve(%d) twice: a chat being drained must be declined", chat)
+		}
+		if !claim {
+			token = ""
+		}
+		hc, err := e.st.CommitAndClaim(ctx, e.l, us[0], queue.Effects{Outbox: msgs}, token, reservedID)
+		if err != nil || hc.Made != claim {
+			t.Fatalf("CommitAndClaim = %+v, %v; want claimed %v", hc, err, claim)
+		}
+		e.snd.Start(chat, hc)
+	}
+
+	commit(41, true, text("a", 41, "one"), text("b", 41, "two"))
+	got := waitSends(t, e.fake, 41, 2, 5*time.Second)
+	if got[0].Params["text"] != "one" || got[1].Params["text"] != "two" {
+		t.Errorf("sent %q, %q; want one, two", got[0].Params["text"], got[1].Params["text"])
+	}
+	if n := cc.n.Load(); n != 0 {
+		t.Errorf("the sender claimed %d times; the commit had claimed the head", n)
+	}
+
+	commit(42, false, text("c", 42, "three"))
+	waitSends(t, e.fake, 42, 1, 5*time.Second)
+	if n := cc.n.Load(); n != 1 {
+		t.Errorf("the sender claimed %d times after a commit that claimed nothing, want 1", n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(sends(e.fake, 41)) + len(sends(e.fake, 42)); n != 3 {
+		t.Errorf("%d messages sent, want 3 (each once)", n)
 	}
 }

@@ -16,17 +16,19 @@ import (
 // commitScript applies one update's effects and marks it done, fenced by the lease.
 // KEYS: lease, stream, fails, session, profile, outbox, ready, unreach, history, check-in
 // log, audit, dead letters, the chat's tickets, ticket index, open tickets, all tickets,
-// the chat's segment list, the active users, then one statistics hash per counter, then the
-// segments to add and to remove.
+// the chat's segment list, the active users, the chat's sending marker, pacing and pause
+// keys, then one statistics hash per counter, then the segments to add and to remove.
 // ARGV: lease value, stream id, chat, session, session ttl ms, delete session, profile,
 // reachable (empty, 0 or 1), now ms, forget, check-in record, its score, oldest log score
 // kept, number of outbox entries, of audit entries, of counters; ticket number (empty:
 // none), record, open (0/1), queue score, opened score, number of index keys; segments to
-// add, to remove, active (0/1); then the outbox entries, the audit entries, the index keys
-// and, per counter, field, increment and ttl ms (0: none).
+// add, to remove, active (0/1); claim token (empty: claim nothing), id of a head whose
+// pacing slot is already reserved, pacing interval ms and burst; then the outbox entries,
+// the audit entries, the index keys and, per counter, field, increment and ttl ms (0: none).
 // An entry that is no longer pending was committed already (a retried call): nothing is
-// applied twice.
-var commitScript = redis.NewScript(`
+// applied twice. Returns -1 (lease lost), 0 (committed before), 1, or, when it queued
+// messages and was given a claim token, 1 followed by claimLua's answer for the chat.
+var commitScript = redis.NewScript(claimLua + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
 if redis.call('XACK', KEYS[2], 'w', ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[2], ARGV[2])
@@ -66,7 +68,7 @@ end
 local nout, naudit, ncount, nindex = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[22])
 local nseg, nunseg = tonumber(ARGV[23]), tonumber(ARGV[24])
 if ARGV[25] == '1' then redis.call('ZADD', KEYS[18], ARGV[9], ARGV[3]) end
-local i = 26
+local i = 30
 if nout > 0 then
   for j = i, i + nout - 1 do redis.call('RPUSH', KEYS[6], ARGV[j]) end
   redis.call('ZADD', KEYS[7], 'NX', ARGV[9], ARGV[3])
@@ -88,19 +90,24 @@ if ARGV[17] ~= '' then
 end
 i = i + nindex
 for c = 1, ncount do
-  local k, a = KEYS[18 + c], i + 3 * (c - 1)
+  local k, a = KEYS[21 + c], i + 3 * (c - 1)
   redis.call('HINCRBY', k, ARGV[a], ARGV[a + 1])
   if ARGV[a + 2] ~= '0' then redis.call('PEXPIRE', k, ARGV[a + 2]) end
 end
 for s = 1, nseg do
-  local k = KEYS[18 + ncount + s]
+  local k = KEYS[21 + ncount + s]
   redis.call('SADD', k, ARGV[3])
   redis.call('SADD', KEYS[17], k)
 end
 for s = 1, nunseg do
-  local k = KEYS[18 + ncount + nseg + s]
+  local k = KEYS[21 + ncount + nseg + s]
   redis.call('SREM', k, ARGV[3])
   redis.call('SREM', KEYS[17], k)
+end
+if nout > 0 and ARGV[26] ~= '' then
+  K = {KEYS[1], KEYS[6], KEYS[19], KEYS[7], KEYS[20], KEYS[21]}
+  A = {ARGV[1], ARGV[3], ARGV[26], ARGV[27], ARGV[28], ARGV[29]}
+  return {1, unpack(claim())}
 end
 return 1
 `)
@@ -122,6 +129,25 @@ const auditKeptLua = "100000"
 // the lease: it returns ErrLeaseLost, having written nothing, when l is no longer held.
 // Committing an update that was already committed is a no-op.
 func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.Effects) error {
+	_, err := s.CommitAndClaim(ctx, l, u, eff, "", "")
+	return err
+}
+
+// HeadClaim is ClaimHead's answer given by another script: Made is false when that
+// script did not claim.
+type HeadClaim struct {
+	Made  bool
+	Claim Claim
+	OK    bool
+	Err   error
+}
+
+// CommitAndClaim is Commit followed, in the same script and when the update queued
+// messages, by ClaimHead(token, reservedID) of the chat's outbox, so that a reply can be
+// sent without another round trip. It claims nothing with an empty token or when the
+// update had been committed before (a retried call): the caller then claims with the same
+// token, which a claim made by the lost answer's script recognises.
+func (s *Store) CommitAndClaim(ctx context.Context, l Lease, u queue.Update, eff queue.Effects, token, reservedID string) (HeadClaim, error) {
 	k := s.keys(l.Shard)
 	t := s.tag(l.Shard)
 	reach := ""
@@ -136,7 +162,8 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		ttl = 48 * time.Hour
 	}
 	now := time.Now()
-	args := make([]any, 0, 25+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
+	claim := s.claimArgs(l, u.ChatID, token, reservedID)
+	args := make([]any, 0, 29+len(eff.Outbox)+len(eff.Audit)+3*len(eff.Counters))
 	args = append(args, l.value(), u.StreamID, u.ChatID, []byte(eff.Session), ttl.Milliseconds(), flag(eff.DeleteSession),
 		[]byte(eff.Profile), reach, now.UnixMilli(), flag(eff.Forget),
 		[]byte(eff.CheckIn), eff.CheckInAt.UnixMilli(), now.Add(-CheckInRetention).UnixMilli(),
@@ -149,10 +176,11 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 		args = append(args, "", "", "0", 0, 0, 0)
 	}
 	args = append(args, len(eff.Segments), len(eff.Unsegments), flag(eff.Active))
+	args = append(args, claim[2:]...)
 	for _, m := range eff.Outbox {
 		b, err := json.Marshal(m)
 		if err != nil {
-			return fmt.Errorf("encode outbox message %s: %w", m.ID, err)
+			return HeadClaim{}, fmt.Errorf("encode outbox message %s: %w", m.ID, err)
 		}
 		args = append(args, b)
 	}
@@ -162,14 +190,15 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 	for _, x := range index {
 		args = append(args, x)
 	}
-	keys := make([]string, 0, 18+len(eff.Counters)+len(eff.Segments)+len(eff.Unsegments))
+	keys := make([]string, 0, 21+len(eff.Counters)+len(eff.Segments)+len(eff.Unsegments))
 	keys = append(keys, k.lease, k.stream, k.fails,
 		chatKey(t, kindSession, u.ChatID), chatKey(t, kindProfile, u.ChatID),
 		chatKey(t, kindOutbox, u.ChatID), k.ready, k.unrch,
 		chatKey(t, kindHistory, u.ChatID), k.checkins, k.audit, k.dead,
 		chatKey(t, kindTickets, u.ChatID), chatKey(t, kindTicketIndex, u.ChatID),
 		chatKey(t, kindTicketsOpen, u.ChatID), chatKey(t, kindTicketsAll, u.ChatID),
-		chatKey(t, kindSegmentsOf, u.ChatID), activeKey(t))
+		chatKey(t, kindSegmentsOf, u.ChatID), activeKey(t),
+		chatKey(t, kindSending, u.ChatID), chatKey(t, kindPace, u.ChatID), chatKey(t, kindPause, u.ChatID))
 	for _, c := range eff.Counters {
 		keys = append(keys, k.stat(c.Key))
 		// A TTL that is not > 0 means none: PEXPIRE with it would delete the whole hash.
@@ -178,14 +207,21 @@ func (s *Store) Commit(ctx context.Context, l Lease, u queue.Update, eff queue.E
 	for _, seg := range append(slices.Clone(eff.Segments), eff.Unsegments...) {
 		keys = append(keys, segmentKey(t, seg))
 	}
-	n, err := commitScript.Run(ctx, s.rdb, keys, args...).Int()
+	res, err := commitScript.Run(ctx, s.rdb, keys, args...).Result()
 	if err != nil {
-		return fmt.Errorf("commit update %s of shard %d: %w", u.StreamID, l.Shard, err)
+		return HeadClaim{}, fmt.Errorf("commit update %s of shard %d: %w", u.StreamID, l.Shard, err)
 	}
-	if n < 0 {
-		return ErrLeaseLost
+	switch r := res.(type) {
+	case int64:
+		if r < 0 {
+			return HeadClaim{}, ErrLeaseLost
+		}
+		return HeadClaim{}, nil
+	case []any:
+		c, ok, err := s.claimed(ctx, l, u.ChatID, token, r[1:])
+		return HeadClaim{Made: true, Claim: c, OK: ok, Err: err}, nil
 	}
-	return nil
+	return HeadClaim{}, fmt.Errorf("commit update %s of shard %d: unexpected answer %v", u.StreamID, l.Shard, res)
 }
 
 func flag(b bool) string {

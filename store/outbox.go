@@ -135,8 +135,9 @@ end
 // form. The merged entry keeps the head's id, and asks for a result when any part did.
 // It is written field by field, with integers formatted as such, because cjson would
 // re-encode the numbers of a decoded entry with 14 significant digits; entries holding a
-// field it would not write back are left alone. KEYS[2] is the outbox.
+// field it would not write back are left alone. K[2] is the outbox (see claimLua).
 var mergeLua = fmt.Sprintf(`
+local K, A = KEYS, ARGV
 local maxCopy = %d
 local copyMethod = %q
 `, queue.MaxCopy, queue.MethodCopyMessages) + `
@@ -170,7 +171,7 @@ local function merge(head, m)
     if not seen[id] then seen[id] = true; ids[#ids + 1] = id end
   end
   local want, k = m.want, 0
-  for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 1, maxCopy)) do
+  for _, raw in ipairs(redis.call('LRANGE', K[2], 1, maxCopy)) do
     local ok, o = pcall(cjson.decode, raw)
     if not ok or not copies(o) or o.chat ~= m.chat or o.thread ~= m.thread or o.fc ~= m.fc
       or o.ref ~= m.ref or o.lane ~= m.lane then
@@ -198,8 +199,8 @@ local function merge(head, m)
   if want then parts[#parts + 1] = '"want":true' end
   if m.ref then parts[#parts + 1] = '"ref":' .. cjson.encode(m.ref) end
   head = '{' .. table.concat(parts, ',') .. '}'
-  for _ = 0, k do redis.call('LPOP', KEYS[2]) end
-  redis.call('LPUSH', KEYS[2], head)
+  for _ = 0, k do redis.call('LPOP', K[2]) end
+  redis.call('LPUSH', K[2], head)
   m.ids, m.want = ids, want
   return head, m
 end
@@ -220,37 +221,38 @@ func luaSet(names []string) string {
 // the outbox chat's own scope, takes its pacing slot too (ChatScope, in Lua). A head not
 // yet being sent is first merged with the copies behind it (mergeLua), so a claim made
 // again after a crash sends the merged entry, and an entry already attempted never grows.
-// It runs after the lease check. KEYS: lease, out, snd, ready, pace, pause. ARGV: lease
-// value, chat, claim token, id of a head whose slot is already reserved, interval ms,
-// burst. Returns {0} empty, {2, raw} an undecodable head (removed), {1, raw, attempt,
+// It runs after the lease check. K: lease, out, snd, ready, pace, pause. A: lease value,
+// chat, claim token, id of a head whose slot is already reserved, interval ms, burst. K and
+// A are KEYS and ARGV unless a script whose own layout differs points them at tables in
+// that order before it calls claim (the commit script does). Returns {0} empty, {2, raw} an undecodable head (removed), {1, raw, attempt,
 // paced, wait ms, reserved}. The marker counts the attempts that may have reached
 // Telegram; replaying the same claim token (a retried script) does not count again. A
 // replay takes a second pacing slot, which only makes pacing stricter.
 var claimLua = takeLua + mergeLua + fmt.Sprintf(`
 local paced = %s
 local function claim()
-  local head = redis.call('LINDEX', KEYS[2], 0)
+  local head = redis.call('LINDEX', K[2], 0)
   if not head then
-    redis.call('ZREM', KEYS[4], ARGV[2])
+    redis.call('ZREM', K[4], A[2])
     return {0}
   end
   local ok, m = pcall(cjson.decode, head)
   if not ok or type(m) ~= 'table' or type(m.id) ~= 'string' then
-    redis.call('LPOP', KEYS[2])
-    redis.call('DEL', KEYS[3])
+    redis.call('LPOP', K[2])
+    redis.call('DEL', K[3])
     return {2, head}
   end
-  local s = redis.call('HMGET', KEYS[3], 'id', 'n', 'tok')
+  local s = redis.call('HMGET', K[3], 'id', 'n', 'tok')
   local n = 1
   if s[1] == m.id then
     n = tonumber(s[2]) or 0
-    if s[3] ~= ARGV[3] then n = n + 1 end
+    if s[3] ~= A[3] then n = n + 1 end
   else
     head, m = merge(head, m)
   end
-  redis.call('HSET', KEYS[3], 'id', m.id, 'n', n, 'tok', ARGV[3])
-  if m.id ~= ARGV[4] and m.chat == tonumber(ARGV[2]) and m.lane ~= %q and paced[m.m] then
-    local wait, reserved = take(KEYS[5], KEYS[6], tonumber(ARGV[5]), tonumber(ARGV[6]))
+  redis.call('HSET', K[3], 'id', m.id, 'n', n, 'tok', A[3])
+  if m.id ~= A[4] and m.chat == tonumber(A[2]) and m.lane ~= %q and paced[m.m] then
+    local wait, reserved = take(K[5], K[6], tonumber(A[5]), tonumber(A[6]))
     return {1, head, n, 1, wait, reserved}
   end
   return {1, head, n, 0}

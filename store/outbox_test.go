@@ -588,3 +588,67 @@ func TestClaimMergesOnlyTheSameCopies(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitAndClaim checks the commit that claims the chat's first reply: the claim is the
+// one ClaimHead would make (merged copies aside), a commit without a token or without
+// messages claims nothing, a retried commit claims nothing and the caller's claim with the
+// same token is not counted as a second attempt, and a stale lease writes nothing.
+func TestCommitAndClaim(t *testing.T) {
+	s, l := newOutboxStore(t)
+	ctx := context.Background()
+	const chat = 21
+	if err := s.EnsureGroup(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	read := func(id int64) queue.Update {
+		t.Helper()
+		if _, err := s.Append(ctx, queue.Update{UpdateID: id, ChatID: chat, Raw: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		us, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
+		if err != nil || len(us) != 1 {
+			t.Fatalf("Read = %v, %v", us, err)
+		}
+		return us[0]
+	}
+	a := queue.Message{ID: "a", Method: queue.MethodSendMessage, ChatID: chat, Text: "one"}
+	b := queue.Message{ID: "b", Method: queue.MethodSendMessage, ChatID: chat, Text: "two"}
+
+	u := read(1)
+	if hc, err := s.CommitAndClaim(ctx, l, u, queue.Effects{}, "t0", ""); err != nil || hc.Made {
+		t.Fatalf("commit without messages = %+v, %v; want no claim", hc, err)
+	}
+	u = read(2)
+	hc, err := s.CommitAndClaim(ctx, l, u, queue.Effects{Outbox: []queue.Message{a, b}}, "t1", "")
+	if err != nil || !hc.Made || !hc.OK || hc.Err != nil {
+		t.Fatalf("CommitAndClaim = %+v, %v; want a claim", hc, err)
+	}
+	if c := hc.Claim; c.Message.ID != "a" || c.Message.Text != "one" || c.Attempt != 1 || c.Token != "t1" || !c.Paced || c.Wait != 0 || !c.Reserved {
+		t.Errorf("claim = %+v; want a, attempt 1, paced now under t1", c)
+	}
+	// The answer was lost and the script retried: the entry is no longer pending, nothing
+	// is claimed, and the sender's own claim with the same token is still attempt 1.
+	if hc, err := s.CommitAndClaim(ctx, l, u, queue.Effects{Outbox: []queue.Message{a, b}}, "t1", ""); err != nil || hc.Made {
+		t.Fatalf("retried CommitAndClaim = %+v, %v; want no claim", hc, err)
+	}
+	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"a", "b"}) {
+		t.Errorf("outbox = %v, want [a b] (queued once)", got)
+	}
+	if c, ok, err := s.ClaimHead(ctx, l, chat, "t1", "a"); err != nil || !ok || c.Message.ID != "a" || c.Attempt != 1 {
+		t.Errorf("ClaimHead with the commit's token = %+v, %v, %v; want a, attempt 1", c, ok, err)
+	}
+	if c, ok, err := s.ClaimHead(ctx, l, chat, "t2", "a"); err != nil || !ok || c.Attempt != 2 {
+		t.Errorf("ClaimHead with another token = %+v, %v, %v; want attempt 2 (it may have been sent)", c, ok, err)
+	}
+
+	// A stale lease commits and claims nothing.
+	u = read(3)
+	stale := l
+	stale.Epoch--
+	if _, err := s.CommitAndClaim(ctx, stale, u, queue.Effects{Outbox: []queue.Message{{ID: "c", Method: queue.MethodSendMessage, ChatID: chat, Text: "3"}}}, "t3", ""); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("stale CommitAndClaim err = %v, want ErrLeaseLost", err)
+	}
+	if got := outboxIDs(t, s, chat); !cmp.Equal(got, []string{"a", "b"}) {
+		t.Errorf("outbox after a stale commit = %v, want [a b]", got)
+	}
+}

@@ -32,7 +32,7 @@ type Store interface {
 	Pending(ctx context.Context, l store.Lease, count int64) ([]queue.Update, error)
 	Read(ctx context.Context, l store.Lease, count int64, block time.Duration, after string) ([]queue.Update, error)
 	Load(ctx context.Context, shard int, chatID int64) (queue.State, error)
-	Commit(ctx context.Context, l store.Lease, u queue.Update, eff queue.Effects) error
+	CommitAndClaim(ctx context.Context, l store.Lease, u queue.Update, eff queue.Effects, token, reservedID string) (store.HeadClaim, error)
 	Fail(ctx context.Context, l store.Lease, u queue.Update, cause error, max int) (bool, error)
 	Depth(ctx context.Context, shard int) (int64, time.Time, error)
 }
@@ -51,6 +51,12 @@ type Sender interface {
 	RemoveShard(shard int) <-chan struct{}
 	// Notify says that a commit of the shard queued messages in chat's outbox.
 	Notify(shard int, chat int64)
+	// Reserve takes chat's drain before a commit under l that queues messages for it, so
+	// that the commit claims the chat's head (CommitAndClaim with token and reservedID);
+	// when it declines (ok false), Notify follows the commit instead.
+	Reserve(l store.Lease, chat int64) (token, reservedID string, ok bool)
+	// Start begins the drain Reserve took, with what the commit claimed.
+	Start(chat int64, hc store.HeadClaim)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -480,26 +486,48 @@ func (p *Pool) process(stop context.Context, l store.Lease, u queue.Update) bool
 			}
 			continue
 		}
-		for {
-			err = p.o.Store.Commit(ctx, l, u, eff)
-			if err == nil {
-				break
-			}
-			if errors.Is(err, store.ErrLeaseLost) {
-				log.Warn("lease lost before commit; the new holder will handle the update")
-				return false
-			}
-			log.Warn("commit", "err", err)
-			if !b.waitUnlessStopped(stop) {
-				return true
-			}
+		committed, ok := p.commit(ctx, stop, l, u, eff, log, &b)
+		if committed {
+			metrics.ProcessingSeconds.Observe(time.Since(start).Seconds())
 		}
-		metrics.ProcessingSeconds.Observe(time.Since(start).Seconds())
-		if len(eff.Outbox) > 0 && p.o.Sender != nil {
-			p.o.Sender.Notify(l.Shard, u.ChatID)
-		}
-		return true
+		return ok
 	}
+}
+
+// commit commits the update's effects, retrying Redis errors until it is stopped, and
+// starts sending the replies it queued: a chat the sender can take at once has its first
+// reply claimed by the commit itself. ok is process's answer: false when the lease was lost.
+func (p *Pool) commit(ctx, stop context.Context, l store.Lease, u queue.Update, eff queue.Effects, log *slog.Logger, b *backoff) (committed, ok bool) {
+	var token, reservedID string
+	reserved := false
+	if len(eff.Outbox) > 0 && p.o.Sender != nil {
+		token, reservedID, reserved = p.o.Sender.Reserve(l, u.ChatID)
+	}
+	var hc store.HeadClaim
+	if reserved {
+		// Whatever happens to the commit, the reserved drain starts: it claims on its own
+		// when the commit did not, and ends at once when the lease is lost.
+		defer func() { p.o.Sender.Start(u.ChatID, hc) }()
+	}
+	for {
+		var err error
+		hc, err = p.o.Store.CommitAndClaim(ctx, l, u, eff, token, reservedID)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, store.ErrLeaseLost) {
+			log.Warn("lease lost before commit; the new holder will handle the update")
+			return false, false
+		}
+		log.Warn("commit", "err", err)
+		if !b.waitUnlessStopped(stop) {
+			return false, true
+		}
+	}
+	if len(eff.Outbox) > 0 && p.o.Sender != nil && !reserved {
+		p.o.Sender.Notify(l.Shard, u.ChatID)
+	}
+	return true, true
 }
 
 // handle calls the handler, turning a panic into an error so that bad input never

@@ -116,10 +116,21 @@ type Sender struct {
 	// granted holds the chats reserved for a commit that claims their head (Reserve),
 	// with their shard and claim token, until Start.
 	granted map[int64]grant
+	// jobs feeds the drains to Run's goroutines, which are kept (with their grown stacks)
+	// rather than started per drain; a drain holds a sending slot from before it is queued,
+	// so the buffer, as large as the slots, never blocks.
+	jobs chan drainJob
 
 	pmu        sync.Mutex
 	pauseRead  time.Time
 	pauseUntil time.Time
+}
+
+type drainJob struct {
+	sh    *shard
+	chat  int64
+	token string
+	hc    store.HeadClaim
 }
 
 type grant struct {
@@ -180,15 +191,24 @@ func New(o Options) *Sender {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Sender{
 		st: o.Store, api: o.API, log: o.Logger, valid: o.Valid, rate: o.BroadcastRate, broadcasts: o.Broadcasts,
-		sem: make(chan struct{}, o.Workers), ctx: ctx, cancel: cancel,
+		sem: make(chan struct{}, o.Workers), jobs: make(chan drainJob, o.Workers), ctx: ctx, cancel: cancel,
 		shards: map[int]*shard{}, busy: map[int64]bool{}, hold: map[int64]time.Time{}, until: map[int64]postponed{},
 		reserved: map[int64]string{}, failures: map[int64]int{}, done: map[int64]finished{}, granted: map[int64]grant{},
 	}
 }
 
-// Run waits until ctx is done, then stops every shard and returns once the calls in
-// flight have finished and been recorded. It always returns nil.
+// Run runs the drains until ctx is done, then stops every shard and returns once the calls
+// in flight have finished and been recorded. It always returns nil.
 func (s *Sender) Run(ctx context.Context) error {
+	var drains sync.WaitGroup
+	for range cap(s.sem) {
+		drains.Go(func() {
+			for j := range s.jobs {
+				s.drain(j.sh, j.chat, j.token, j.hc)
+			}
+		})
+	}
+	defer drains.Wait()
 	<-ctx.Done()
 	s.cancel()
 	s.mu.Lock()
@@ -197,7 +217,10 @@ func (s *Sender) Run(ctx context.Context) error {
 		delete(s.shards, id)
 	}
 	s.mu.Unlock()
+	// Every drain was queued before the shards stopped (start and Reserve check), so none
+	// is queued after it.
 	s.wg.Wait()
+	close(s.jobs)
 	return nil
 }
 
@@ -330,7 +353,7 @@ func (s *Sender) Start(chat int64, hc store.HeadClaim) {
 	if !ok {
 		return
 	}
-	go s.drain(g.sh, chat, g.token, hc)
+	s.jobs <- drainJob{sh: g.sh, chat: chat, token: g.token, hc: hc}
 }
 
 // start begins draining chat with a sending slot the caller holds, unless the chat is
@@ -342,7 +365,7 @@ func (s *Sender) start(sh *shard, chat int64) bool {
 		return false
 	}
 	s.claimStarted(sh, chat)
-	go s.drain(sh, chat, newToken(), store.HeadClaim{})
+	s.jobs <- drainJob{sh: sh, chat: chat, token: newToken()}
 	return true
 }
 

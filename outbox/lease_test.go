@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,4 +216,30 @@ func TestNotifyAfterLeaseCameBack(t *testing.T) {
 	commitUpdate(t, st, l3, 2, a, leaseMsg("a2", a, "hi again"))
 	snd.Notify(0, a)
 	api.expectCall(t, "a2", 5*time.Second)
+}
+
+// While the local clock cannot vouch for the lease (renewals late under load), a chat's
+// head is given back with its pacing slot and tried again a little later: neither claimed
+// again at once in a loop nor delayed by the pacing slots its tries would take.
+func TestUnvouchedLeaseRetriesCalmly(t *testing.T) {
+	st := shardOne(t)
+	const a = 101
+	l := acquire(t, st, "r1")
+	api := &scriptedAPI{calls: make(chan queue.Message, 10)}
+	var asked atomic.Int32
+	until := time.Now().Add(600 * time.Millisecond)
+	snd := runSender(t, outbox.Options{Store: st, API: api, Workers: 4, Valid: func(store.Lease) bool {
+		asked.Add(1)
+		return time.Now().After(until)
+	}})
+	snd.AddShard(l)
+	commitUpdate(t, st, l, 1, a, leaseMsg("a1", a, "hi a"))
+	snd.Notify(0, a)
+	api.expectCall(t, "a1", 5*time.Second)
+	if late := time.Since(until); late > 400*time.Millisecond {
+		t.Errorf("sent %v after the lease was vouched for again; want within a retry (the tries must not use up the chat's pacing)", late.Round(time.Millisecond))
+	}
+	if n := asked.Load(); n < 3 || n > 12 {
+		t.Errorf("the lease was asked about %d times in 0.6 s; want a try every 100 ms or so", n)
+	}
 }

@@ -60,7 +60,10 @@ const (
 	maxReplyAttempts = 2
 	maxRetryAttempts = 8
 	minBackoff       = 500 * time.Millisecond
-	maxBackoff       = 30 * time.Second
+	// unvouchedRetry is how soon a head is tried again after the local clock could not
+	// vouch for the shard's lease (Options.Valid).
+	unvouchedRetry = 100 * time.Millisecond
+	maxBackoff     = 30 * time.Second
 )
 
 // Options configure a Sender.
@@ -607,8 +610,15 @@ func (s *Sender) sendHead(ctx context.Context, l store.Lease, chat int64, c stor
 	if s.valid != nil && !s.valid(l) {
 		// This replica may have stalled past its lease: the successor owns the head now,
 		// and a late send would arrive after the successor's later messages. The attempt
-		// did not happen, so it is given back (when the lease is in fact still ours).
-		return s.postpone(ctx, l, chat, c, false, 0)
+		// did not happen, so it is given back (when the lease is in fact still ours),
+		// keeping the pacing slot it took, and tried again once late renewals may have
+		// come in.
+		if !followUp(m) {
+			s.mu.Lock()
+			s.reserved[chat] = m.ID
+			s.mu.Unlock()
+		}
+		return s.postpone(ctx, l, chat, c, false, unvouchedRetry)
 	}
 	if followUp(m) {
 		return s.deliver(ctx, l, chat, c)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 
 // Store is the part of *store.Store the sender uses.
 type Store interface {
+	Shards() int
 	ReadyChats(ctx context.Context, shard int, limit int64) ([]store.ReadyChat, error)
 	ClaimHead(ctx context.Context, l store.Lease, chatID int64, token, reservedID string) (store.Claim, bool, error)
 	Postpone(ctx context.Context, l store.Lease, chatID int64, c store.Claim, sent bool, at time.Time) error
@@ -258,10 +260,28 @@ func (s *Sender) RemoveShard(shard int) <-chan struct{} {
 	}
 	close(sh.stop)
 	delete(s.shards, shard)
+	s.forgetShard(shard)
 	if sh.inflight == 0 {
 		close(sh.drained)
 	}
 	return sh.drained
+}
+
+// forgetShard drops what the sender keeps about the chats of a shard it no longer holds —
+// postponements, reserved pacing slots, failure counts, holds — so that it does not grow as
+// shards move between replicas; a chat still being drained keeps them (its drain may still
+// write them). The outcome of a call whose completion could not be written is kept: it
+// saves a second send should the shard come back. s.mu is held.
+func (s *Sender) forgetShard(shard int) {
+	n := s.st.Shards()
+	gone := func(chat int64) bool {
+		_, busy := s.busy[chat]
+		return !busy && queue.Shard(chat, n) == shard
+	}
+	maps.DeleteFunc(s.until, func(chat int64, _ postponed) bool { return gone(chat) })
+	maps.DeleteFunc(s.reserved, func(chat int64, _ string) bool { return gone(chat) })
+	maps.DeleteFunc(s.failures, func(chat int64, _ int) bool { return gone(chat) })
+	maps.DeleteFunc(s.hold, func(chat int64, _ time.Time) bool { return gone(chat) })
 }
 
 // Notify starts draining chat's outbox at once, after a commit of the shard queued

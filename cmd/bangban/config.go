@@ -57,6 +57,8 @@ type config struct {
 	// redisCheckSlots fails every script or transaction whose keys span hash slots.
 	redisCheckSlots       bool
 	webhookMaxConnections int
+	// pprofAddr is the loopback address of the Go profiler; empty means off.
+	pprofAddr string
 
 	// ephemeral allows the embedded in-process Redis with a real token.
 	ephemeral bool
@@ -131,6 +133,7 @@ var settings = []setting{
 	{env: "CHECKIN_WINDOW", def: "2h", usage: "a second check-in at the same point within this window is the same visit"},
 	{env: "TICKETS_MAX_OPEN", def: "3", usage: "open service requests a user may have at once (1-20)"},
 	{env: "STAFF_SHOW_NAMES", def: "false", usage: "sign staff answers with the staff member's first name instead of \"Staff\"", boolean: true},
+	{env: "PPROF_ADDR", usage: "debug: serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; unset: off"},
 }
 
 // flagName is the flag of an environment variable: BOT_TOKEN → bot-token.
@@ -223,6 +226,10 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if _, port, err := net.SplitHostPort(c.listenAddr); err != nil || !validPort(port) {
 		bad("LISTEN_ADDR must be host:port, e.g. :8080")
+	}
+	if c.pprofAddr = vals["PPROF_ADDR"]; c.pprofAddr != "" && !loopback(c.pprofAddr) {
+		// The profiler shows command lines and memory and costs CPU on demand: never public.
+		bad("PPROF_ADDR must be a loopback host:port, e.g. 127.0.0.1:6060")
 	}
 
 	c.redisURL = vals["REDIS_URL"]
@@ -496,6 +503,7 @@ func (c config) LogValue() slog.Value {
 		slog.Duration("checkin_window", c.checkInWindow),
 		slog.Int("tickets_max_open", c.ticketsMaxOpen),
 		slog.Bool("staff_show_names", c.staffShowNames),
+		slog.String("pprof_addr", c.pprofAddr),
 		slog.Bool("ephemeral", c.ephemeral),
 		slog.Bool("force_polling", c.forcePolling),
 	)
@@ -545,4 +553,18 @@ func checkContentDir(vals map[string]string, bad func(string, ...any)) string {
 		}
 	}
 	return dir
+}
+
+// loopback reports whether addr is host:port with a valid port and a host that is a
+// loopback IP or localhost.
+func loopback(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !validPort(port) {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -172,6 +172,9 @@ func TestLoadConfigProblems(t *testing.T) {
 		{name: "max connections", set: map[string]string{"WEBHOOK_MAX_CONNECTIONS": "101"}, want: "WEBHOOK_MAX_CONNECTIONS must be between 1 and 100"},
 		{name: "lease ttl", set: map[string]string{"LEASE_TTL": "10ms"}, want: "LEASE_TTL must be a duration between 300ms and 1m"},
 		{name: "force polling with webhook", args: []string{"--force-polling"}, want: "--force-polling is for long polling, but WEBHOOK_URL is set"},
+		{name: "pprof on every interface", set: map[string]string{"PPROF_ADDR": ":6060"}, want: "PPROF_ADDR must be a loopback host:port, e.g. 127.0.0.1:6060"},
+		{name: "pprof public host", set: map[string]string{"PPROF_ADDR": "10.0.0.5:6060"}, want: "PPROF_ADDR must be a loopback host:port, e.g. 127.0.0.1:6060"},
+		{name: "pprof no port", set: map[string]string{"PPROF_ADDR": "127.0.0.1"}, want: "PPROF_ADDR must be a loopback host:port, e.g. 127.0.0.1:6060"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -204,6 +204,13 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	engine := webhook.New(opts)
 
+	if cfg.pprofAddr != "" {
+		_, stopProfiler, err := startProfiler(cfg.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	ln, err := net.Listen("tcp", cfg.listenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.listenAddr, err)
@@ -213,7 +220,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	log.Info("listening", "addr", ln.Addr().String(), "url", url)
 	if cfg.playground() {
 		fmt.Fprintf(stdout, "bangban playground: open %s/ (no Telegram token set; the bot talks to an in-process fake Telegram)\n", url)
-		if host, _, _ := net.SplitHostPort(cfg.listenAddr); host != "127.0.0.1" && host != "localhost" && host != "::1" {
+		if !loopback(cfg.listenAddr) {
 			log.Warn("the playground has staff and broadcast powers and listens beyond this machine", "addr", cfg.listenAddr)
 		}
 	}

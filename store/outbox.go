@@ -276,7 +276,7 @@ func (s *Store) ClaimHead(ctx context.Context, l Lease, chatID int64, token, res
 	if err != nil {
 		return Claim{}, false, fmt.Errorf("claim head of chat %d: %w", chatID, err)
 	}
-	return s.claimed(ctx, l, chatID, token, res)
+	return s.claimed(ctx, l, chatID, token, res, nil)
 }
 
 // claimKeys are the keys of claimLua, in order; completeScript adds the stream.
@@ -297,8 +297,15 @@ func (s *Store) claimArgs(l Lease, chatID int64, token, reservedID string) []any
 	return []any{l.value(), chatID, token, reservedID, interval.Milliseconds(), burst}
 }
 
-// claimed turns claimLua's answer into ClaimHead's results.
-func (s *Store) claimed(ctx context.Context, l Lease, chatID int64, token string, res []any) (Claim, bool, error) {
+// encoded is an outbox entry as queued and the message it encodes.
+type encoded struct {
+	raw []byte
+	m   queue.Message
+}
+
+// claimed turns claimLua's answer into ClaimHead's results. A head that is byte for byte
+// one of known (the entries the same script queued) is not decoded again.
+func (s *Store) claimed(ctx context.Context, l Lease, chatID int64, token string, res []any, known []encoded) (Claim, bool, error) {
 	code, _ := res[0].(int64)
 	switch code {
 	case -1:
@@ -315,6 +322,12 @@ func (s *Store) claimed(ctx context.Context, l Lease, chatID int64, token string
 		wait, _ := res[4].(int64)
 		reserved, _ := res[5].(int64)
 		c.Paced, c.Wait, c.Reserved = true, time.Duration(wait)*time.Millisecond, reserved == 1
+	}
+	for _, k := range known {
+		if string(k.raw) == raw {
+			c.Message = k.m
+			return c, true, nil
+		}
 	}
 	if err := json.Unmarshal([]byte(raw), &c.Message); err != nil {
 		// The script found a string id, so the entry is JSON with fields of the wrong type
@@ -423,7 +436,7 @@ func (s *Store) CompleteAndClaim(ctx context.Context, l Lease, chatID int64, m q
 	if err != nil {
 		return Claim{}, false, err
 	}
-	return s.claimed(ctx, l, chatID, token, out)
+	return s.claimed(ctx, l, chatID, token, out, nil)
 }
 
 func (s *Store) complete(ctx context.Context, l Lease, chatID int64, m queue.Message, res queue.Result, token, reservedID string) ([]any, error) {

@@ -641,6 +641,26 @@ func TestCommitAndClaim(t *testing.T) {
 		t.Errorf("ClaimHead with another token = %+v, %v, %v; want attempt 2 (it may have been sent)", c, ok, err)
 	}
 
+	// A commit whose copies merge at the head hands over the merged entry, not the first
+	// entry it queued.
+	const group = 22
+	u2 := queue.Update{UpdateID: 4, ChatID: group, Raw: []byte(`{}`)}
+	if _, err := s.Append(ctx, u2); err != nil {
+		t.Fatal(err)
+	}
+	us, err := s.Read(ctx, l, 10, 10*time.Millisecond, "")
+	if err != nil || len(us) != 1 {
+		t.Fatalf("Read = %v, %v", us, err)
+	}
+	first, second := copies("x", 11), copies("y", 12)
+	first.ChatID, second.ChatID = group, group
+	hc, err = s.CommitAndClaim(ctx, l, us[0], queue.Effects{Outbox: []queue.Message{first, second}}, "t4", "")
+	want := copies("x", 11, 12)
+	want.ChatID = group
+	if err != nil || !hc.OK || !cmp.Equal(hc.Claim.Message, want) {
+		t.Errorf("claim of merged copies = %+v, %v; want %+v", hc.Claim.Message, err, want)
+	}
+
 	// A stale lease commits and claims nothing.
 	u = read(3)
 	stale := l

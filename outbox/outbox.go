@@ -361,7 +361,7 @@ func (s *Sender) Reserve(l store.Lease, chat int64) (token, reservedID string, o
 	}
 	token = newToken()
 	s.granted[chat] = grant{sh: sh, token: token}
-	s.claimStarted(sh, chat)
+	s.drainStarted(sh, chat)
 	return token, s.reserved[chat], true
 }
 
@@ -387,13 +387,13 @@ func (s *Sender) start(sh *shard, chat int64) bool {
 	if _, busy := s.busy[chat]; busy || sh.stopped() {
 		return false
 	}
-	s.claimStarted(sh, chat)
+	s.drainStarted(sh, chat)
 	s.jobs <- drainJob{sh: sh, chat: chat, token: newToken()}
 	return true
 }
 
-// claimStarted records that a drain of chat on sh is under way; s.mu is held.
-func (s *Sender) claimStarted(sh *shard, chat int64) {
+// drainStarted records that a drain of chat on sh is under way; s.mu is held.
+func (s *Sender) drainStarted(sh *shard, chat int64) {
 	s.busy[chat] = false
 	delete(s.until, chat)
 	sh.inflight++

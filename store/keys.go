@@ -45,7 +45,14 @@ type shardKeys struct {
 func (k shardKeys) stat(name string) string { return k.statPfx + name }
 
 func (s *Store) keys(shard int) shardKeys {
-	t := s.tag(shard)
+	if shard >= 0 && shard < len(s.shardKeys) {
+		return s.shardKeys[shard]
+	}
+	return keysOf(s.tag(shard))
+}
+
+// keysOf returns the keys of the shard whose hash tag is t.
+func keysOf(t string) shardKeys {
 	return shardKeys{
 		stream:   t + streamSuffix,
 		lease:    t + ":lease",

@@ -62,10 +62,10 @@ const (
 	maxReplyAttempts = 2
 	maxRetryAttempts = 8
 	minBackoff       = 500 * time.Millisecond
+	maxBackoff       = 30 * time.Second
 	// unvouchedRetry is how soon a head is tried again after the local clock could not
 	// vouch for the shard's lease (Options.Valid).
 	unvouchedRetry = 100 * time.Millisecond
-	maxBackoff     = 30 * time.Second
 )
 
 // Options configure a Sender.
@@ -301,16 +301,9 @@ func (s *Sender) Notify(shard int, chat int64) {
 		s.mu.Unlock()
 		return
 	}
-	if u, ok := s.until[chat]; ok && time.Now().Before(u.at) {
-		if u.epoch == sh.lease.Epoch {
-			s.mu.Unlock()
-			return
-		}
-		// Postponed under an earlier lease: no timer of this one may be set for the chat.
-		// Its pacing slot, if one was reserved then, is given up (the claim takes another),
-		// so that the head does not go before its time.
-		delete(s.until, chat)
-		delete(s.reserved, chat)
+	if s.postponedUnder(chat, sh.lease.Epoch) {
+		s.mu.Unlock()
+		return
 	}
 	_, held := s.hold[chat]
 	s.mu.Unlock()
@@ -325,6 +318,24 @@ func (s *Sender) Notify(shard int, chat int64) {
 		}
 	}
 	sh.poke()
+}
+
+// postponedUnder reports whether chat is postponed, not yet due, under the lease of the
+// given epoch: the ready set's timer of that lease starts it. A postponement under an
+// earlier lease is dropped, since no timer of this one is set for the chat, with the
+// pacing slot reserved then (the claim takes another, so that the head does not go before
+// its time). s.mu is held.
+func (s *Sender) postponedUnder(chat, epoch int64) bool {
+	u, ok := s.until[chat]
+	if !ok || !time.Now().Before(u.at) {
+		return false
+	}
+	if u.epoch == epoch {
+		return true
+	}
+	delete(s.until, chat)
+	delete(s.reserved, chat)
+	return false
 }
 
 // Reserve takes chat's drain ahead of a commit of lease l that queues messages for it, so
@@ -344,12 +355,8 @@ func (s *Sender) Reserve(l store.Lease, chat int64) (token, reservedID string, o
 	if _, busy := s.busy[chat]; busy {
 		return "", "", false
 	}
-	if u, ok := s.until[chat]; ok && time.Now().Before(u.at) {
-		if u.epoch == l.Epoch {
-			return "", "", false
-		}
-		// As in Notify: a slot reserved under an earlier lease is given up.
-		delete(s.reserved, chat)
+	if s.postponedUnder(chat, l.Epoch) {
+		return "", "", false
 	}
 	if _, held := s.hold[chat]; held {
 		return "", "", false

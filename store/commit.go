@@ -177,19 +177,14 @@ func (s *Store) CommitAndClaim(ctx context.Context, l Lease, u queue.Update, eff
 	}
 	args = append(args, len(eff.Segments), len(eff.Unsegments), flag(eff.Active))
 	args = append(args, claim[2:]...)
-	var queued []encoded
-	if token != "" {
-		queued = make([]encoded, 0, len(eff.Outbox))
-	}
+	queued := make([]encoded, 0, len(eff.Outbox))
 	for _, m := range eff.Outbox {
 		b, err := json.Marshal(m)
 		if err != nil {
 			return HeadClaim{}, fmt.Errorf("encode outbox message %s: %w", m.ID, err)
 		}
 		args = append(args, b)
-		if token != "" {
-			queued = append(queued, encoded{raw: b, m: m})
-		}
+		queued = append(queued, encoded{raw: b, m: m})
 	}
 	for _, a := range eff.Audit {
 		args = append(args, a)

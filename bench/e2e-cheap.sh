@@ -54,9 +54,13 @@ for i in $(seq "$REPEAT"); do
   redis-cli -p "$RP" info commandstats | python3 -c '
 import json, re, sys
 n = sum(int(l.split("|")[4]) for l in open(sys.argv[1]) if re.match(r"\|\s*\d", l))
-calls = {m[1]: int(m[2]) for m in re.finditer(r"cmdstat_([a-z|]+):calls=(\d+)", sys.stdin.read())}
+text = sys.stdin.read()
+calls = {m[1]: int(m[2]) for m in re.finditer(r"cmdstat_([a-z|]+):calls=(\d+)", text)}
 per = {k: round(v / max(n, 1), 2) for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v / max(n, 1) >= 0.01}
 print("# redis calls per update (run %s, %d updates): %s" % (sys.argv[2], n, json.dumps(per)))
+usec = {m[1]: int(m[2]) for m in re.finditer(r"cmdstat_([a-z|]+):calls=\d+,usec=(\d+)", text)}
+per = {k: round(v / max(n, 1), 1) for k, v in sorted(usec.items(), key=lambda kv: -kv[1]) if v / max(n, 1) >= 0.5}
+print("# redis command time, µs per update (run %s; scripts include their calls): %s" % (sys.argv[2], json.dumps(per)))
 ' "$work/table" "$i" >&2
   kill "$B" 2>/dev/null || true; wait "$B" 2>/dev/null || true  # the bot first: it releases its leases
   kill "$R" 2>/dev/null || true; wait "$R" 2>/dev/null || true

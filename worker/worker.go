@@ -373,39 +373,35 @@ func (p *Pool) shutdown() {
 }
 
 // runShard finishes the shard's pending entries, then reads new ones, until ctx is done
-// or the lease is lost.
+// or the lease is lost. After a failed read it finishes the pending entries again first:
+// a read whose answer was lost (a dropped connection, a retried call) may have delivered
+// entries that nobody else will read, and newer entries of their chats must wait for them.
 func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 	log := p.o.Logger.With("shard", l.Shard)
 	b := backoff{}
-	for ctx.Err() == nil {
-		err := p.o.Store.EnsureGroup(ctx, l.Shard)
-		if err == nil {
-			var pending []queue.Update
-			pending, err = p.o.Store.Pending(ctx, l, p.o.Batch)
-			if errors.Is(err, store.ErrLeaseLost) {
-				return
-			}
-			if err == nil {
-				if !p.processAll(ctx, l, pending) {
-					return
-				}
-				break
-			}
-		}
-		log.Warn("prepare shard", "err", err)
-		b.wait(ctx)
-	}
-	b = backoff{}
+	catchUp := true
 	// after is the last entry of a read that was not full: the next read waits for a newer
 	// one first (store.Read).
 	after := ""
 	for ctx.Err() == nil {
+		if catchUp {
+			ok, err := p.finishPending(ctx, l)
+			if !ok {
+				return
+			}
+			if err != nil {
+				log.Warn("prepare shard", "err", err)
+				b.wait(ctx)
+				continue
+			}
+			catchUp, after = false, ""
+		}
 		us, err := p.o.Store.Read(ctx, l, p.o.Batch, p.o.Block, after)
 		if errors.Is(err, store.ErrLeaseLost) {
 			return
 		}
 		if err != nil {
-			after = ""
+			catchUp = true
 			if ctx.Err() == nil {
 				log.Warn("read shard", "err", err)
 				b.wait(ctx)
@@ -423,6 +419,22 @@ func (p *Pool) runShard(ctx context.Context, l store.Lease) {
 			return
 		}
 	}
+}
+
+// finishPending handles, in stream order, every entry of the shard that was delivered but
+// not committed. ok is false when the lease is lost.
+func (p *Pool) finishPending(ctx context.Context, l store.Lease) (ok bool, err error) {
+	if err := p.o.Store.EnsureGroup(ctx, l.Shard); err != nil {
+		return true, err
+	}
+	pending, err := p.o.Store.Pending(ctx, l, p.o.Batch)
+	if errors.Is(err, store.ErrLeaseLost) {
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	return p.processAll(ctx, l, pending), nil
 }
 
 // processAll handles updates in order; it returns false when the lease is lost.

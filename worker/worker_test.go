@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,5 +159,50 @@ func TestFailingUpdateBecomesDeadLetterAndChatMovesOn(t *testing.T) {
 	}
 	if n := h.total(); n != 1 {
 		t.Errorf("handled %d updates successfully, want 1 (update 2)", n)
+	}
+}
+
+// lossyReads is a store whose first read that delivers entries loses its answer, as when
+// the connection drops after Redis ran the read: the entries are delivered to the
+// consumer, and the worker hears only an error.
+type lossyReads struct {
+	*store.Store
+	lost atomic.Bool
+}
+
+func (s *lossyReads) Read(ctx context.Context, l store.Lease, count int64, block time.Duration, after string) ([]queue.Update, error) {
+	us, err := s.Store.Read(ctx, l, count, block, after)
+	if err == nil && len(us) > 0 && s.lost.CompareAndSwap(false, true) {
+		return nil, errors.New("read: connection reset by peer")
+	}
+	return us, err
+}
+
+// TestLostReadAnswer: entries delivered by a read whose answer was lost are handled next,
+// before any newer entry of their chat, not left pending until the shard moves.
+func TestLostReadAnswer(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Single(t)
+	rdb := srv.Client()
+	s := &lossyReads{Store: store.New(rdb, rdb, redistest.Prefix(t), 1)}
+	h := &recorder{seen: map[int64][]int64{}}
+	p := worker.New(worker.Options{Store: s, Handler: h, Logger: quiet(), Replica: "a",
+		LeaseTTL: 5 * time.Second, Block: 100 * time.Millisecond})
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the first read's answer to be lost", s.lost.Load)
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 2, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "both updates handled", func() bool { return h.total() >= 2 && depth(t, s.Store) == 0 })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if got := h.seen[5]; len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Errorf("chat 5 handled %v, want [1 2]: the lost read's update first", got)
 	}
 }

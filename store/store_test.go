@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -313,6 +314,84 @@ func TestReadAfterWaitsFirst(t *testing.T) {
 	}
 	if _, err := s.Read(ctx, l, 10, time.Second, after); !errors.Is(err, store.ErrLeaseLost) {
 		t.Errorf("Read after with a lost lease = %v, want ErrLeaseLost", err)
+	}
+}
+
+// roundTrips counts what a client sends, single commands and pipelines, one each; a new
+// connection's handshake (HELLO, CLIENT SETINFO) is not counted.
+type roundTrips struct{ singles, pipelines atomic.Int64 }
+
+func handshake(cmd redis.Cmder) bool { return cmd.Name() == "hello" || cmd.Name() == "client" }
+
+func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !handshake(cmd) {
+			r.singles.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (r *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) > 0 && !handshake(cmds[0]) {
+			r.pipelines.Add(1)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// TestReadWaitIsOneRoundTrip: waiting for a new entry and reading it is one pipeline on
+// the blocking client; it still reads when Redis has lost its scripts, and it never
+// outwaits the client's read timeout, which bounds the pipeline's answer.
+func TestReadWaitIsOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Single(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	blocking := redis.NewClient(&redis.Options{Addr: srv.Addr(), ReadTimeout: 400 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close(); blocking.Close() })
+	var trips roundTrips
+	blocking.AddHook(&trips)
+	s := store.New(rdb, blocking, redistest.Prefix(t), 1)
+	l := acquire(t, s, 0, "a")
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Read(ctx, l, 10, time.Second, "")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("Read = %v, %v", first, err)
+	}
+	after := first[0].StreamID
+	for i, flush := range []bool{false, true} {
+		if flush {
+			if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id := int64(2 + i)
+		go func() {
+			time.Sleep(100 * time.Millisecond)
+			_, _ = s.Append(ctx, queue.Update{UpdateID: id, ChatID: 5, Raw: []byte(`{}`)})
+		}()
+		trips.singles.Store(0)
+		trips.pipelines.Store(0)
+		us, err := s.Read(ctx, l, 10, 5*time.Second, after)
+		if err != nil || len(us) != 1 || us[0].UpdateID != id {
+			t.Fatalf("Read after %s (scripts flushed: %v) = %v, %v; want update %d once it arrives", after, flush, us, err, id)
+		}
+		after = us[0].StreamID
+		if p, c := trips.pipelines.Load(), trips.singles.Load(); !flush && (p != 1 || c != 0) {
+			t.Errorf("waiting and reading took %d pipelines and %d commands on the blocking client, want one pipeline", p, c)
+		}
+	}
+	start := time.Now()
+	if us, err := s.Read(ctx, l, 10, 5*time.Second, after); err != nil || len(us) != 0 {
+		t.Errorf("Read of an idle shard with a 5 s wait and a 400 ms read timeout = %v, %v; want nothing, no error", us, err)
+	}
+	if waited := time.Since(start); waited > 400*time.Millisecond {
+		t.Errorf("the wait took %v, past the client's read timeout", waited)
 	}
 }
 

@@ -156,72 +156,106 @@ return '0-0'
 
 // Read returns at most count new entries of the shard, waiting up to block for some to
 // arrive. It returns no entries and no error when none arrived, and ErrLeaseLost when l
-// is no longer held. The wait is a plain XREAD, which changes nothing if it outlives
-// the lease.
+// is no longer held.
 //
 // after, when set, is the id of the last entry the caller read, when that read was not
 // full: the shard had no more then, so Read waits for a newer entry first instead of
 // reading to find nothing. On a shard that gets an update now and then (most of them, at
 // a person's pace) that is one round trip less per update.
+//
+// The wait is a plain XREAD, which changes nothing if it outlives the lease, sent in one
+// pipeline with the read script: Redis runs the script the moment the wait ends, so
+// waiting and reading cost one round trip. The script checks the lease when it runs.
 func (s *Store) Read(ctx context.Context, l Lease, count int64, block time.Duration, after string) ([]queue.Update, error) {
 	k := s.keys(l.Shard)
-	attempt := 0
-	if after != "" && block > 0 {
-		if err := s.waitAfter(ctx, l.Shard, k.stream, after, block); err != nil {
-			return nil, err
-		}
-		attempt = 1
-	}
-	for ; ; attempt++ {
-		res, err := readScript.Run(ctx, s.rdb, []string{k.lease, k.stream}, l.value(), l.Owner, count, queue.HistoryLoaded-1).Result()
+	keys := []string{k.lease, k.stream}
+	args := []any{l.value(), l.Owner, count, queue.HistoryLoaded - 1}
+	if after == "" || block <= 0 {
+		res, err := readScript.Run(ctx, s.rdb, keys, args...).Result()
 		if err != nil {
 			return nil, fmt.Errorf("read shard %d: %w", l.Shard, err)
 		}
-		switch v := res.(type) {
-		case int64:
-			return nil, ErrLeaseLost
-		case []any:
-			if len(v) != 2 {
-				return nil, fmt.Errorf("read shard %d: unexpected answer %v", l.Shard, v)
-			}
-			raw, _ := v[0].([]any)
-			states, _ := v[1].([]any)
-			out := make([]queue.Update, 0, len(raw))
-			for i, e := range raw {
-				msgs := entries([]any{e})
-				if len(msgs) == 0 {
-					continue
-				}
-				u := decodeEntry(msgs[0])
-				u.Deliveries = 1
-				if i < len(states) {
-					u.Loaded = loadedState(states[i])
-				}
-				out = append(out, u)
-			}
-			return out, nil
-		case string:
-			if attempt > 0 || block <= 0 {
-				return nil, nil
-			}
-			if v == "" {
-				// The embedded engine reports no last id for a stream that never had an entry.
-				v = "0-0"
-			}
-			if err := s.waitAfter(ctx, l.Shard, k.stream, v, block); err != nil {
-				return nil, err
-			}
+		last, ok := res.(string)
+		if !ok || block <= 0 {
+			return readAnswer(l.Shard, res)
 		}
+		// The embedded engine reports no last id for a stream that never had an entry.
+		after = cmp.Or(last, "0-0")
 	}
+	res, err := s.waitAndRead(ctx, k.stream, after, block, keys, args)
+	if err != nil {
+		return nil, fmt.Errorf("wait on shard %d: %w", l.Shard, err)
+	}
+	return readAnswer(l.Shard, res)
 }
 
-// waitAfter waits up to block for an entry of the stream newer than id.
-func (s *Store) waitAfter(ctx context.Context, shard int, stream, id string, block time.Duration) error {
-	err := s.blocking.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, id}, Count: 1, Block: block}).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("wait on shard %d: %w", shard, err)
+// waitAndRead waits up to block for an entry of the stream newer than id, then runs the
+// read script, in one pipeline on a connection of the blocking client. The wait is kept
+// under half the client's read timeout, which bounds the whole pipeline's answer.
+func (s *Store) waitAndRead(ctx context.Context, stream, id string, block time.Duration, keys []string, args []any) (any, error) {
+	if rt := s.blockingReadTimeout(); rt > 0 {
+		block = min(block, rt/2)
 	}
-	return nil
+	var read *redis.Cmd
+	_, err := s.blocking.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.XRead(ctx, &redis.XReadArgs{Streams: []string{stream, id}, Count: 1, Block: block})
+		read = readScript.EvalSha(ctx, p, keys, args...)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return nil, err
+	}
+	res, err := read.Result()
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// Not loaded yet (a new or restarted Redis): the wait is over, read as usual.
+		res, err = readScript.Run(ctx, s.rdb, keys, args...).Result()
+	}
+	return res, err
+}
+
+// blockingReadTimeout returns the read timeout of the blocking client's connections
+// (0: none).
+func (s *Store) blockingReadTimeout() time.Duration {
+	var rt time.Duration
+	switch c := s.blocking.(type) {
+	case *redis.Client:
+		rt = c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		rt = c.Options().ReadTimeout
+	}
+	return max(rt, 0)
+}
+
+// readAnswer decodes the read script's answer: the entries, with the state loaded for the
+// first of each chat; none when the stream had no new entry.
+func readAnswer(shard int, res any) ([]queue.Update, error) {
+	switch v := res.(type) {
+	case int64:
+		return nil, ErrLeaseLost
+	case string:
+		return nil, nil
+	case []any:
+		if len(v) != 2 {
+			return nil, fmt.Errorf("read shard %d: unexpected answer %v", shard, v)
+		}
+		raw, _ := v[0].([]any)
+		states, _ := v[1].([]any)
+		out := make([]queue.Update, 0, len(raw))
+		for i, e := range raw {
+			msgs := entries([]any{e})
+			if len(msgs) == 0 {
+				continue
+			}
+			u := decodeEntry(msgs[0])
+			u.Deliveries = 1
+			if i < len(states) {
+				u.Loaded = loadedState(states[i])
+			}
+			out = append(out, u)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("read shard %d: unexpected answer %v", shard, res)
 }
 
 func decodeEntry(m redis.XMessage) queue.Update {

@@ -56,7 +56,7 @@ func openRedis(cfg config, log *slog.Logger) (rdb, blocking redis.UniversalClien
 		}
 		log.Warn("REDIS_URL is unset: using an embedded in-process store. NOTHING PERSISTS: every queued update, session and profile is lost when the process stops. Set REDIS_URL for real use.")
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		blocking = redis.NewClient(&redis.Options{Addr: mr.Addr(), PoolSize: cfg.queueShards + 2})
+		blocking = redis.NewClient(&redis.Options{Addr: mr.Addr(), PoolSize: cfg.queueShards + 2, PipelinePoolSize: -1})
 		return rdb, blocking, func() { rdb.Close(); blocking.Close(); mr.Close() }, nil
 	}
 	rdb, blocking, err = store.Dial(cfg.redisURL, cfg.redisMode, cfg.queueShards)

@@ -249,6 +249,20 @@ func TestAppendWaitsForReplicas(t *testing.T) {
 // TestReadAfterWaitsFirst: a read given the last entry of a read that was not full waits
 // for a newer entry, returns one that is already there at once, and still refuses a lease
 // that is no longer held.
+// readFirst queues update 1 for chat 5 and reads it; it returns the entry's id.
+func readFirst(t *testing.T, s *store.Store, l store.Lease) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.Read(ctx, l, 10, time.Second, "")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("Read = %v, %v", first, err)
+	}
+	return first[0].StreamID
+}
+
 func TestReadAfterWaitsFirst(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Single(t)
@@ -270,14 +284,7 @@ func TestReadAfterWaitsFirst(t *testing.T) {
 		}
 		return 0
 	}
-	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := s.Read(ctx, l, 10, time.Second, "")
-	if err != nil || len(first) != 1 {
-		t.Fatalf("Read = %v, %v", first, err)
-	}
-	after := first[0].StreamID
+	after := readFirst(t, s, l)
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		_, _ = s.Append(ctx, queue.Update{UpdateID: 2, ChatID: 5, Raw: []byte(`{}`)})
@@ -356,14 +363,7 @@ func TestReadWaitIsOneRoundTrip(t *testing.T) {
 	blocking.AddHook(&trips)
 	s := store.New(rdb, blocking, redistest.Prefix(t), 1)
 	l := acquire(t, s, 0, "a")
-	if _, err := s.Append(ctx, queue.Update{UpdateID: 1, ChatID: 5, Raw: []byte(`{}`)}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := s.Read(ctx, l, 10, time.Second, "")
-	if err != nil || len(first) != 1 {
-		t.Fatalf("Read = %v, %v", first, err)
-	}
-	after := first[0].StreamID
+	after := readFirst(t, s, l)
 	for i, flush := range []bool{false, true} {
 		if flush {
 			if err := rdb.ScriptFlush(ctx).Err(); err != nil {

@@ -507,9 +507,7 @@ func (s *Sender) drain(sh *shard, chat int64, token string, hc store.HeadClaim) 
 	var h head
 	switch {
 	case hc.Made:
-		if h = s.claimOutcome(chat, hc.Claim, hc.OK, hc.Err); h.next == again {
-			h = s.claim(ctx, sh.lease, chat, newToken())
-		}
+		h = s.claimedBy(ctx, sh.lease, chat, hc.Claim, hc.OK, hc.Err)
 	case sh.stopped():
 		h = head{next: stop}
 	default:
@@ -592,6 +590,15 @@ func (s *Sender) claim(ctx context.Context, l store.Lease, chat int64, token str
 }
 
 func newToken() string { return strconv.FormatUint(rand.Uint64(), 36) }
+
+// claimedBy classifies a claim another script made (a commit's or a completion's); after a
+// bad head was dropped it claims the next one.
+func (s *Sender) claimedBy(ctx context.Context, l store.Lease, chat int64, c store.Claim, ok bool, err error) head {
+	if h := s.claimOutcome(chat, c, ok, err); h.next != again {
+		return h
+	}
+	return s.claim(ctx, l, chat, newToken())
+}
 
 // claimOutcome classifies the answer of a claim, or of a completion that claimed.
 func (s *Sender) claimOutcome(chat int64, c store.Claim, ok bool, err error) head {
@@ -913,9 +920,5 @@ func (s *Sender) complete(ctx context.Context, l store.Lease, chat int64, m queu
 		s.holdChat(chat)
 		return head{next: wait}
 	}
-	h := s.claimOutcome(chat, c, ok, err)
-	if h.next == again {
-		return s.claim(ctx, l, chat, newToken())
-	}
-	return h
+	return s.claimedBy(ctx, l, chat, c, ok, err)
 }
